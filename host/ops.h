@@ -1,0 +1,135 @@
+/* Operation descriptors and the CPU reference ops: network layers (forward + input-backward) and the
+ * parameterisation ops of the render loop. The CUDA backend declares twins with identical parameters
+ * (suffix _cuda). Conventions, for every op:
+ *   - tensors are fv_tensor views (NCHW float32, honouring bstride);
+ *   - network backward ops ACCUMULATE into dx (dx += ...), so fan-out and in-place concat need no copies;
+ *   - parameterisation backward ops (spectrum, colour, resample, preprocess) OVERWRITE their output;
+ *   - gradients are of the objective being maximised (ascent), not of a loss. */
+#ifndef FV_OPS_H
+#define FV_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+#include "tensor.h"
+
+/* ---------- descriptors ---------- */
+
+/* A sliding window with explicit, possibly asymmetric padding: TensorFlow SAME puts the odd pixel at
+ * the bottom/right; Caffe's rounded-up pooling is expressed as extra bottom/right padding. */
+typedef struct fv_window {
+    int kh, kw, sh, sw;
+    int pad_t, pad_l, pad_b, pad_r;
+} fv_window;
+
+/* Output extent along one axis: (in + lo + hi - k) / s + 1. */
+static inline int fv_window_out(int in, int k, int s, int lo, int hi) { return (in + lo + hi - k) / s + 1; }
+
+typedef struct fv_conv_desc {
+    fv_window win;
+    int cin, cout;
+} fv_conv_desc;
+
+typedef enum fv_pool_kind { FV_POOL_MAX = 0, FV_POOL_AVG = 1 } fv_pool_kind;
+
+/* Padded positions never win a max; an average divides by the number of in-image positions. */
+typedef struct fv_pool_desc {
+    fv_window win;
+    fv_pool_kind kind;
+} fv_pool_desc;
+
+/* Across-channel LRN: y_c = x_c * (k + alpha * sum_{c' in window(c)} x_c'^2) ^ -beta, window of `size`
+ * channels centred on c (size odd). Caffe's alpha is divided by size before it gets here; TensorFlow's
+ * depth_radius r gives size 2r+1 and its alpha is used as is. */
+typedef struct fv_lrn_desc {
+    int size;
+    float alpha, beta, k;
+} fv_lrn_desc;
+
+/* ---------- network ops (host/cpu/) ---------- */
+
+/* Floats of scratch one conv call needs (im2col of one image); 0 for 1x1/stride-1/no-pad convs. */
+size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int h, int w);
+/* y = conv(x, wt) + bias. wt: (cout, cin, kh, kw) OIHW; bias: (cout) or NULL. */
+fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
+                            fv_tensor y, float *work);
+/* dx += conv_transpose(dy, wt). */
+fv_status fv_conv2d_bwd_data_cpu(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx,
+                                 float *work);
+
+/* y = max(x, 0). x and y may be the same view. */
+fv_status fv_relu_fwd_cpu(fv_tensor x, fv_tensor y);
+/* dx += relu'(x) * dy. With redirect != 0 (Lucid's redirected ReLU, first steps of a render): for each
+ * image b whose ordinary gradient (dy where x >= 0) is entirely zero, pass dy through instead, except
+ * where x < 0 and dy < 0 (the ascent would push x further down). x is the ReLU input. */
+fv_status fv_relu_bwd_cpu(fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect);
+
+fv_status fv_pool_fwd_cpu(const fv_pool_desc *d, fv_tensor x, fv_tensor y);
+/* dx += pool'(x) dy; max routes to the first maximum of each window (recomputed from x). */
+fv_status fv_pool_bwd_cpu(const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+fv_status fv_lrn_fwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_lrn_bwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* Fully connected: x viewed as (n, c*h*w) (must be contiguous per image), y (n, nout, 1, 1).
+ * wt: (nout, nin) row-major; bias (nout) or NULL. */
+fv_status fv_fc_fwd_cpu(fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y);
+fv_status fv_fc_bwd_cpu(fv_tensor dy, const float *wt, fv_tensor dx);
+
+/* Softmax over channels (per image and position). */
+fv_status fv_softmax_fwd_cpu(fv_tensor x, fv_tensor y);
+fv_status fv_softmax_bwd_cpu(fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* ---------- parameterisation ops (host/cpu/) ---------- */
+
+/* FFT image parameterisation. A spectrum holds n planes (n = images * 3) of h x wf complex numbers,
+ * wf = w/2 + 1, stored interleaved (re, im) as floats: (n, h, wf, 2).
+ * Forward: img = Re( sum_{ky,kx} c_kx * scale[ky,kx] * spec[ky,kx] * e^{+2 pi i (ky y/h + kx x/w)} )
+ *                / (h * w) / 4,
+ * with c_kx = 1 for kx = 0 and (w even) kx = w/2, else 2: an inverse real FFT that is defined for every
+ * spectrum, Hermitian or not, so that its adjoint is exact. */
+typedef struct fv_fft_plan_cpu fv_fft_plan_cpu;
+fv_status fv_fft_plan_create_cpu(int n, int h, int w, fv_fft_plan_cpu **out);
+void fv_fft_plan_free_cpu(fv_fft_plan_cpu *p);
+/* scale[ky,kx] = sqrt(w*h) / max(freq, 1/max(w,h))^decay_power, (h, wf). Same on every backend. */
+void fv_spectrum_scale(int h, int w, float decay_power, float *scale);
+fv_status fv_spectrum_to_image_cpu(fv_fft_plan_cpu *p, const float *spec, const float *scale, float *img);
+/* dspec = adjoint of the forward applied to dimg (overwrites dspec). */
+fv_status fv_spectrum_to_image_bwd_cpu(fv_fft_plan_cpu *p, const float *dimg, const float *scale,
+                                       float *dspec);
+
+/* Colour decorrelation (Lucid's matrix, normalised) then sigmoid, per pixel:
+ * rgb[c] = sigmoid(sum_k Mn[c][k] t[k]) (decorrelate != 0) or sigmoid(t[c]). t, rgb: (n, 3, hw). */
+extern const float fv_colour_matrix[3][3];
+fv_status fv_colour_fwd_cpu(int n, int hw, int decorrelate, const float *t, float *rgb);
+/* dt from rgb (the forward's output) and drgb; overwrites dt. */
+fv_status fv_colour_bwd_cpu(int n, int hw, int decorrelate, const float *rgb, const float *drgb, float *dt);
+
+/* Affine bilinear resampling, one map per image. For output pixel (y, x), the source point is
+ * sx = a[0]*x + a[1]*y + a[2], sy = a[3]*x + a[4]*y + a[5] (pixel centres at integers). Each of the
+ * four bilinear taps outside the source image reads `pad` (constant padding). */
+typedef struct fv_affine {
+    float a[6];
+} fv_affine;
+/* src (n, c, h, w) -> dst (n, c, oh, ow). */
+fv_status fv_resample_fwd_cpu(int n, int c, int h, int w, const float *src, const fv_affine *maps, float pad,
+                              int oh, int ow, float *dst);
+/* dsrc = exact transpose of the forward (w.r.t. src) applied to ddst; overwrites dsrc. */
+fv_status fv_resample_bwd_cpu(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
+                              const float *ddst, float *dsrc);
+
+/* Network input from RGB in [0,1]: out[b][c] = rgb[b][perm[c]] * scale - mean[c]. (n, 3, hw). */
+fv_status fv_preprocess_fwd_cpu(int n, int hw, const int perm[3], float scale, const float mean[3],
+                                const float *rgb, float *out);
+/* drgb[b][perm[c]] = dout[b][c] * scale; overwrites drgb. */
+fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, const float *dout,
+                                float *drgb);
+
+/* Adam (TensorFlow's form) ascending the objective: g is d(objective)/d(p).
+ * lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p += lr_t * m / (sqrt(v) + eps). t counts from 1. */
+fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
+                      float b2, float eps);
+
+#endif

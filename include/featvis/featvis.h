@@ -1,0 +1,130 @@
+/* featvis-cuda public C API: load a model file, classify, read activations, render feature
+ * visualizations. The CLI (host/main.c) uses only this header. Every call returns an fv_status;
+ * on failure fv_last_error() holds one human-readable line naming the file, tensor or value at fault. */
+#ifndef FEATVIS_H
+#define FEATVIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FV_VERSION "0.1.0"
+
+typedef enum fv_status {
+    FV_OK = 0,
+    FV_ERR_ARG,         /* bad argument: unknown layer, channel out of range, bad objective syntax */
+    FV_ERR_IO,          /* a file could not be opened, read or written */
+    FV_ERR_FORMAT,      /* a file was read but its content is malformed or truncated */
+    FV_ERR_SHAPE,       /* a tensor's shape is not what the graph expects */
+    FV_ERR_NOMEM,       /* allocation failed */
+    FV_ERR_UNSUPPORTED, /* a valid request this build cannot serve (e.g. no CUDA) */
+    FV_ERR_BACKEND,     /* a backend library call failed */
+    FV_ERR_NUMERIC,     /* NaN or Inf appeared */
+} fv_status;
+
+const char *fv_status_str(fv_status s);
+const char *fv_last_error(void);
+
+/* ---------- models ---------- */
+
+typedef enum fv_model_kind {
+    FV_MODEL_AUTO = 0,       /* from the file: .caffemodel -> caffe, GraphDef .pb -> inception5h */
+    FV_MODEL_INCEPTION_CAFFE, /* "InceptionV1_caffe": BVLC GoogLeNet, BGR minus mean, 1000 classes */
+    FV_MODEL_INCEPTION_TF,    /* "InceptionV1": inception5h GraphDef, RGB*255-117, 1008 classes */
+} fv_model_kind;
+
+typedef struct fv_model fv_model;
+
+fv_status fv_model_load(const char *path, fv_model_kind kind, fv_model **out);
+void fv_model_free(fv_model *m);
+const char *fv_model_name(const fv_model *m); /* "InceptionV1_caffe" or "InceptionV1" */
+int fv_model_num_classes(const fv_model *m);
+/* Channels of a layer (any name or alias the model knows), and its spatial size for a square input. */
+fv_status fv_model_layer_shape(const fv_model *m, const char *layer, int input_size, int *c, int *h, int *w);
+/* Layer names the model exposes (targets), for --help and error messages. */
+int fv_model_num_layers(const fv_model *m);
+const char *fv_model_layer_name(const fv_model *m, int i);
+
+/* ---------- images ---------- */
+
+/* Planar RGB float image, values in [0,1]: rgb[(c*h + y)*w + x]. */
+typedef struct fv_image {
+    int w, h;
+    float *rgb;
+} fv_image;
+
+fv_status fv_image_read_png(const char *path, fv_image *out);
+/* Key/value pairs go into tEXt chunks. */
+fv_status fv_image_write_png(const char *path, const fv_image *img, const char *const *keys,
+                             const char *const *values, int nkv);
+void fv_image_free(fv_image *img);
+
+/* ---------- backends ---------- */
+
+typedef enum fv_backend_kind { FV_BACKEND_AUTO = 0, FV_BACKEND_CPU, FV_BACKEND_CUDA } fv_backend_kind;
+
+/* Resolve AUTO to what this build and machine can run; a notice line goes to *notice (may be NULL). */
+fv_status fv_backend_resolve(fv_backend_kind want, fv_backend_kind *got, const char **notice);
+const char *fv_backend_name(fv_backend_kind k);
+
+/* ---------- inference ---------- */
+
+/* Class probabilities (softmax of the logits) for one image; probs has fv_model_num_classes() floats. */
+fv_status fv_classify(fv_model *m, fv_backend_kind be, const fv_image *img, float *probs);
+/* Activations of `layer` for one image, (1, c, h, w), malloc'd into *out (free()). */
+fv_status fv_activations(fv_model *m, fv_backend_kind be, const fv_image *img, const char *layer, float **out,
+                         int *c, int *h, int *w);
+
+/* ---------- rendering ---------- */
+
+typedef enum fv_preset { FV_PRESET_ARTICLE = 0, FV_PRESET_LUCID, FV_PRESET_NONE } fv_preset;
+
+typedef struct fv_render_config {
+    int size;           /* image height = width, pixels (default 128) */
+    int steps;          /* optimisation steps (default 512) */
+    uint64_t seed;      /* global seed (default 0) */
+    fv_preset preset;   /* transform chain (default article) */
+    float lr;           /* Adam learning rate (default 0.05) */
+    int redirect_steps; /* redirected-ReLU steps at the start (default 16) */
+    int decorrelate;    /* colour decorrelation on (default 1) */
+    fv_backend_kind backend;
+    int verbose;
+} fv_render_config;
+
+void fv_render_config_default(fv_render_config *c);
+
+/* One requested image group: an objective (CLI syntax, see README) and how many images to render of it.
+ * count > 1 makes a diversity group: each image gets objective - 1e2 * diversity(layer of the first
+ * term), as in the article. */
+typedef struct fv_render_item {
+    const char *objective;
+    int count;
+} fv_render_item;
+
+typedef struct fv_render_result {
+    fv_image image;      /* owned; fv_render_results_free() releases */
+    char objective[256]; /* canonical objective text */
+    int index;           /* index within its diversity group (0 if none) */
+    float obj_first;     /* objective value at the first step */
+    float obj_last;      /* ... and at the last */
+    double seconds;      /* wall time of the batch this image was in */
+} fv_render_result;
+
+/* Progress callback, called after each step (may be NULL). */
+typedef void (*fv_progress_fn)(void *ctx, int step, int steps, const float *obj_values, int nimages);
+
+/* Validate the objectives without rendering (bad layer, channel out of range, bad syntax). */
+fv_status fv_objective_check(const fv_model *m, const char *objective, int input_size);
+
+/* Render all items in one batch. *results receives one entry per image (sum of counts), malloc'd. */
+fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
+                    fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx);
+void fv_render_results_free(fv_render_result *r, int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
