@@ -1,0 +1,24 @@
+/* Adam on the CPU in TensorFlow's form (bias correction folded into the step size, eps added to
+ * sqrt(v) uncorrected), stepping up the objective's gradient: the render loop maximises. */
+#include <math.h>
+
+#include "ops.h"
+
+fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
+                      float b2, float eps)
+{
+    if ((count && (!p || !g || !m || !v)) || t < 1)
+        return fv_fail(FV_ERR_ARG, "adam: bad arguments (t=%d counts from 1)", t);
+    /* In double: b2^t is 1 - O(1e-3 t), which float would round badly in the first steps. */
+    float lr_t = (float)(lr * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t)));
+    float c1 = 1.0f - b1, c2 = 1.0f - b2;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < count; i++) {
+        float gi = g[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi, v[i] = vi;
+        p[i] += lr_t * mi / (sqrtf(vi) + eps);
+    }
+    return FV_OK;
+}

@@ -1,0 +1,535 @@
+/* featvis-cuda: the command line. It parses and validates arguments, prints what it will do, and calls
+ * the library (include/featvis/featvis.h); the library does the work. Exit codes: 0 done, 1 failed,
+ * 2 bad usage. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "featvis/featvis.h"
+#include "cuda_probe.h"
+#include "npy.h"
+
+static const char *USAGE =
+    "usage: featvis-cuda COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  render OBJECTIVE...        optimise one image per objective, all in one batch\n"
+    "  classify IMAGE             print the top classes of a PNG image\n"
+    "  activations IMAGE          write a layer's activations (float32, 1xCxHxW) as .npy\n"
+    "  layers                     list the model's layers (names, aliases, shapes at --size)\n"
+    "\n"
+    "objectives (README, Objectives):\n"
+    "  mixed4a:97  inception_4a/output:97  mixed4a:97@7,7 (neuron x,y)  neuron:mixed4a:97 (centre)\n"
+    "  logit:285  prob:285  deepdream:mixed4a  direction:mixed4a:v.npy  -mixed4a:97\n"
+    "  mixed4a:97+0.5*mixed4a:143   (a leading '-' objective needs no quoting: -mixed4a:97)\n"
+    "\n"
+    "model options:\n"
+    "  --weights FILE             model file (.caffemodel or inception5h .pb); default $FEATVIS_WEIGHTS,\n"
+    "                             then $XDG_CACHE_HOME/featvis/bvlc_googlenet.caffemodel\n"
+    "  --model auto|caffe|inception5h   which InceptionV1 the file must be (default: from the file)\n"
+    "  --backend auto|cpu|cuda    where to run (default auto)\n"
+    "render options:\n"
+    "  -o, --output PATH          a .png file (one image) or a folder (default: .)\n"
+    "  --size S                   image size in pixels (default 128)\n"
+    "  --steps N                  optimisation steps (default 512)\n"
+    "  --seed X                   global seed (default 0)\n"
+    "  --preset article|lucid|none    transform chain (default article)\n"
+    "  --lr R                     Adam learning rate (default 0.05)\n"
+    "  --diversity N              render N images of each objective with the diversity term\n"
+    "  --no-decorrelate           no colour decorrelation\n"
+    "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
+    "  --json                     one JSON object per image instead of a summary line\n"
+    "classify / activations options:\n"
+    "  --top K                    classes to print (default 5)\n"
+    "  --labels FILE              class names, one per line (default: found beside the weights)\n"
+    "  --layer L                  layer for activations\n"
+    "  -o, --output FILE.npy      where activations go\n"
+    "other:\n"
+    "  -v, --verbose   -h, --help   --version\n";
+
+enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
+       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT };
+
+typedef struct cli {
+    const char *command, *output, *weights, *labels, *layer;
+    fv_model_kind model;
+    fv_render_config cfg;
+    int json, top, diversity, verbose;
+    const char **pos;
+    int npos;
+} cli;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "featvis-cuda: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see featvis-cuda --help)\n");
+    return 2;
+}
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "featvis-cuda: %s '%s': expected a whole number from %ld to %ld\n", opt, s, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* A negative objective ("-mixed4a:97") looks like an option to getopt: hide those behind a marker. */
+static int is_negative_objective(const char *a) { return a[0] == '-' && isalpha((unsigned char)a[1]) && strchr(a, ':'); }
+
+static int parse_cli(int argc, char **argv, cli *c)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"size", required_argument, 0, OPT_SIZE},
+        {"steps", required_argument, 0, OPT_STEPS}, {"seed", required_argument, 0, OPT_SEED},
+        {"preset", required_argument, 0, OPT_PRESET}, {"backend", required_argument, 0, OPT_BACKEND},
+        {"weights", required_argument, 0, OPT_WEIGHTS}, {"model", required_argument, 0, OPT_MODEL},
+        {"json", no_argument, 0, OPT_JSON}, {"top", required_argument, 0, OPT_TOP},
+        {"labels", required_argument, 0, OPT_LABELS}, {"layer", required_argument, 0, OPT_LAYER},
+        {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
+        {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
+        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
+        {0, 0, 0, 0}};
+    char **av = calloc(argc + 1, sizeof *av);
+    const char **hidden = calloc(argc + 1, sizeof *hidden);
+    c->pos = calloc(argc + 1, sizeof *c->pos);
+    if (!av || !hidden || !c->pos) return fprintf(stderr, "featvis-cuda: out of memory\n"), 1;
+    for (int i = 0; i < argc; i++) {
+        av[i] = argv[i];
+        if (i > 0 && is_negative_objective(argv[i]) && strcmp(argv[i - 1], "--weights") && strcmp(argv[i - 1], "-o")) {
+            char *mark = malloc(16);
+            if (!mark) return 1;
+            snprintf(mark, 16, "\x01%d", i);
+            hidden[i] = argv[i];
+            av[i] = mark;
+        }
+    }
+    opterr = 0;
+    int ch;
+    long v;
+    while ((ch = getopt_long(argc, av, ":o:vh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': c->output = optarg; break;
+        case OPT_SIZE:
+            if (!parse_int("--size", optarg, 16, 4096, &v)) return 2;
+            c->cfg.size = (int)v;
+            break;
+        case OPT_STEPS:
+            if (!parse_int("--steps", optarg, 1, 1000000, &v)) return 2;
+            c->cfg.steps = (int)v;
+            break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg) return usage_error("--seed '%s': expected a whole number", optarg);
+            c->cfg.seed = s;
+            break;
+        }
+        case OPT_PRESET:
+            if (!strcmp(optarg, "article")) c->cfg.preset = FV_PRESET_ARTICLE;
+            else if (!strcmp(optarg, "lucid")) c->cfg.preset = FV_PRESET_LUCID;
+            else if (!strcmp(optarg, "none")) c->cfg.preset = FV_PRESET_NONE;
+            else return usage_error("--preset '%s': expected article, lucid or none", optarg);
+            break;
+        case OPT_BACKEND:
+            if (!strcmp(optarg, "auto")) c->cfg.backend = FV_BACKEND_AUTO;
+            else if (!strcmp(optarg, "cpu")) c->cfg.backend = FV_BACKEND_CPU;
+            else if (!strcmp(optarg, "cuda")) c->cfg.backend = FV_BACKEND_CUDA;
+            else return usage_error("--backend '%s': expected auto, cpu or cuda", optarg);
+            break;
+        case OPT_WEIGHTS: c->weights = optarg; break;
+        case OPT_MODEL:
+            if (!strcmp(optarg, "auto")) c->model = FV_MODEL_AUTO;
+            else if (!strcmp(optarg, "caffe") || !strcmp(optarg, "InceptionV1_caffe")) c->model = FV_MODEL_INCEPTION_CAFFE;
+            else if (!strcmp(optarg, "inception5h") || !strcmp(optarg, "InceptionV1")) c->model = FV_MODEL_INCEPTION_TF;
+            else return usage_error("--model '%s': expected auto, caffe or inception5h", optarg);
+            break;
+        case OPT_JSON: c->json = 1; break;
+        case OPT_TOP:
+            if (!parse_int("--top", optarg, 1, 100000, &v)) return 2;
+            c->top = (int)v;
+            break;
+        case OPT_LABELS: c->labels = optarg; break;
+        case OPT_LAYER: c->layer = optarg; break;
+        case OPT_DIVERSITY:
+            if (!parse_int("--diversity", optarg, 1, 64, &v)) return 2;
+            c->diversity = (int)v;
+            break;
+        case OPT_LR: {
+            char *end;
+            float lr = strtof(optarg, &end);
+            if (*end || end == optarg || !(lr > 0)) return usage_error("--lr '%s': expected a positive number", optarg);
+            c->cfg.lr = lr;
+            break;
+        }
+        case OPT_NODECOR: c->cfg.decorrelate = 0; break;
+        case OPT_REDIRECT:
+            if (!parse_int("--redirect-steps", optarg, 0, 1000000, &v)) return 2;
+            c->cfg.redirect_steps = (int)v;
+            break;
+        case 'v': c->verbose = 1; break;
+        case 'h': fputs(USAGE, stdout); return -1;
+        case OPT_VERSION: {
+            char dev[256];
+            int n = fv_cuda_probe(dev, sizeof dev);
+            printf("featvis-cuda %s\nbackends: cpu (OpenBLAS, FFTW)%s\nCUDA: %s\n", FV_VERSION,
+                   n > 0 ? "; cuda: ops not complete yet" : "", dev);
+            return -1;
+        }
+        case ':': return usage_error("option '%s' needs a value", av[optind - 1]);
+        default: {
+            const char *bad = av[optind - 1];
+            return usage_error("unknown option '%s'", bad);
+        }
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        const char *a = av[i];
+        if (a[0] == '\x01') a = hidden[atoi(a + 1)];
+        if (!c->command) c->command = a;
+        else c->pos[c->npos++] = a;
+    }
+    return 0;
+}
+
+static const char *default_weights(char *buf, size_t n)
+{
+    const char *env = getenv("FEATVIS_WEIGHTS");
+    if (env && *env) return env;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(buf, n, "%s/featvis/bvlc_googlenet.caffemodel", xdg);
+    else if (home) snprintf(buf, n, "%s/.cache/featvis/bvlc_googlenet.caffemodel", home);
+    else return NULL;
+    return buf;
+}
+
+static int load_model(cli *c, fv_model **m)
+{
+    char buf[1024];
+    const char *path = c->weights ? c->weights : default_weights(buf, sizeof buf);
+    if (!path) {
+        fprintf(stderr, "featvis-cuda: no model file: pass --weights FILE or set FEATVIS_WEIGHTS\n");
+        return 2;
+    }
+    if (!c->weights && access(path, R_OK) != 0) {
+        fprintf(stderr, "featvis-cuda: no model file at %s: pass --weights FILE or set FEATVIS_WEIGHTS\n", path);
+        return 2;
+    }
+    fv_status st = fv_model_load(path, c->model, m);
+    if (st != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        return 1;
+    }
+    if (c->verbose) fprintf(stderr, "model: %s from %s\n", fv_model_name(*m), path);
+    return 0;
+}
+
+/* ---------- render ---------- */
+
+typedef struct progress_ctx {
+    double t0, last;
+    int tty, verbose;
+} progress_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void on_progress(void *vctx, int step, int steps, const float *obj, int n)
+{
+    progress_ctx *p = vctx;
+    double t = now_s();
+    if (step < steps && t - p->last < (p->tty ? 0.5 : 10.0)) return;
+    p->last = t;
+    double rate = step / (t - p->t0), mean = 0;
+    for (int i = 0; i < n; i++) mean += obj[i];
+    mean /= n;
+    int eta = (int)((steps - step) / rate);
+    fprintf(stderr, "%sstep %d/%d  %.2f steps/s  %.2f images/s  ETA %dm%02ds  mean objective %.4g%s",
+            p->tty ? "\r" : "", step, steps, rate, rate * n / steps, eta / 60, eta % 60, mean,
+            p->tty && step < steps ? "   " : "\n");
+    fflush(stderr);
+}
+
+static void slug(const char *in, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *in && k + 1 < n; in++) {
+        char ch = *in;
+        if (isalnum((unsigned char)ch) || ch == '.' || ch == '-') out[k++] = ch;
+        else if (ch == '+') { if (k + 1 < n) out[k++] = '+'; }
+        else if (ch != ' ' && k && out[k - 1] != '_') out[k++] = '_';
+    }
+    while (k && out[k - 1] == '_') k--;
+    out[k] = 0;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
+        else fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int cmd_render(cli *c)
+{
+    if (c->npos < 1) return usage_error("render needs at least one objective, e.g. %s", "mixed4a:97");
+    int count = c->diversity > 0 ? c->diversity : 1;
+    int total = c->npos * count;
+    const char *out = c->output ? c->output : ".";
+    int single_file = ends_with(out, ".png");
+    if (single_file && total > 1)
+        return usage_error("-o %s names one file, but this renders several images; give a folder", out);
+    fv_model *m;
+    int rc = load_model(c, &m);
+    if (rc) return rc;
+    for (int i = 0; i < c->npos; i++)
+        if (fv_objective_check(m, c->pos[i], c->cfg.size) != FV_OK) {
+            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+            fv_model_free(m);
+            return 2;
+        }
+    fv_backend_kind be;
+    const char *notice;
+    if (fv_backend_resolve(c->cfg.backend, &be, &notice) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        fv_model_free(m);
+        return 1;
+    }
+    if (notice) fprintf(stderr, "%s\n", notice);
+    if (!single_file && mkdir(out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "featvis-cuda: cannot create output folder %s: %s\n", out, strerror(errno));
+        fv_model_free(m);
+        return 1;
+    }
+    fprintf(stderr, "rendering %d image%s: %s, %dx%d px, %d steps, seed %llu, preset %s, backend %s\n", total,
+            total > 1 ? "s" : "", fv_model_name(m), c->cfg.size, c->cfg.size, c->cfg.steps,
+            (unsigned long long)c->cfg.seed,
+            c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none",
+            fv_backend_name(be));
+    fv_render_item *items = calloc(c->npos, sizeof *items);
+    if (!items) return 1;
+    for (int i = 0; i < c->npos; i++) items[i] = (fv_render_item){c->pos[i], count};
+    progress_ctx pc = {now_s(), now_s(), isatty(2), c->verbose};
+    fv_render_result *res;
+    int nres;
+    fv_status st = fv_render(m, &c->cfg, items, c->npos, &res, &nres, on_progress, &pc);
+    free(items);
+    if (st != FV_OK) {
+        fprintf(stderr, "featvis-cuda: render failed: %s\n", fv_last_error());
+        fv_model_free(m);
+        return 1;
+    }
+    char size[16], steps[16], seed[32];
+    snprintf(size, sizeof size, "%d", c->cfg.size);
+    snprintf(steps, sizeof steps, "%d", c->cfg.steps);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->cfg.seed);
+    const char *preset = c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none";
+    for (int i = 0; i < nres && rc == 0; i++) {
+        char path[2048], name[300];
+        if (single_file) snprintf(path, sizeof path, "%s", out);
+        else {
+            slug(res[i].objective, name, sizeof name);
+            if (count > 1) snprintf(path, sizeof path, "%s/%s_div%d.png", out, name, res[i].index);
+            else snprintf(path, sizeof path, "%s/%s.png", out, name);
+        }
+        const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
+                              "featvis:seed", "featvis:preset", "featvis:version"};
+        const char *vals[] = {"featvis-cuda " FV_VERSION, res[i].objective, fv_model_name(m), size, steps, seed,
+                              preset, FV_VERSION};
+        if (fv_image_write_png(path, &res[i].image, keys, vals, 8) != FV_OK) {
+            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+            rc = 1;
+            break;
+        }
+        if (c->json) {
+            printf("{\"objective\": ");
+            json_str(stdout, res[i].objective);
+            printf(", \"index\": %d, \"file\": ", res[i].index);
+            json_str(stdout, path);
+            printf(", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f, \"size\": %d, "
+                   "\"steps\": %d, \"seed\": %llu, \"preset\": \"%s\", \"model\": \"%s\", \"backend\": \"%s\"}\n",
+                   res[i].obj_first, res[i].obj_last, res[i].seconds, c->cfg.size, c->cfg.steps,
+                   (unsigned long long)c->cfg.seed, preset, fv_model_name(m), fv_backend_name(be));
+        } else {
+            printf("%-28s objective %9.4g -> %9.4g  %7.1f s  %s\n", res[i].objective, res[i].obj_first,
+                   res[i].obj_last, res[i].seconds, path);
+        }
+    }
+    fv_render_results_free(res, nres);
+    fv_model_free(m);
+    return rc;
+}
+
+/* ---------- classify / activations / layers ---------- */
+
+static char **read_labels(const char *explicit_path, const char *weights, int n)
+{
+    char cand[4][1200];
+    int nc = 0;
+    if (explicit_path) snprintf(cand[nc++], sizeof cand[0], "%s", explicit_path);
+    else if (weights) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s", weights);
+        const char *dir = dirname(tmp);
+        snprintf(cand[nc++], sizeof cand[0], "%s/synset_words.txt", dir);
+        snprintf(cand[nc++], sizeof cand[0], "%s/testdata/synset_words.txt", dir);
+        snprintf(cand[nc++], sizeof cand[0], "%s/imagenet_comp_graph_label_strings.txt", dir);
+    }
+    for (int i = 0; i < nc; i++) {
+        FILE *f = fopen(cand[i], "r");
+        if (!f) {
+            if (explicit_path) fprintf(stderr, "featvis-cuda: cannot open labels %s: %s\n", cand[i], strerror(errno));
+            continue;
+        }
+        char **names = calloc(n, sizeof *names), line[1024];
+        for (int k = 0; names && k < n && fgets(line, sizeof line, f); k++) {
+            line[strcspn(line, "\r\n")] = 0;
+            names[k] = strdup(line[0] == '-' ? line + 1 : line);
+        }
+        fclose(f);
+        return names;
+    }
+    return NULL;
+}
+
+static int read_image(const char *path, fv_image *img)
+{
+    if (fv_image_read_png(path, img) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_classify(cli *c)
+{
+    if (c->npos != 1) return usage_error("classify takes one image, e.g. %s", "featvis-cuda classify cat.png");
+    fv_image img;
+    if (read_image(c->pos[0], &img)) return 1;
+    fv_model *m;
+    int rc = load_model(c, &m);
+    if (rc) return fv_image_free(&img), rc;
+    const int n = fv_model_num_classes(m);
+    float *p = malloc(sizeof(float) * (n > 0 ? n : 1));
+    if (img.w != 224 || img.h != 224)
+        fprintf(stderr, "note: %s is %dx%d; resized to 224x224 for the classifier\n", c->pos[0], img.w, img.h);
+    if (fv_classify(m, c->cfg.backend, &img, p) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        rc = 1;
+    } else {
+        char buf[1024];
+        char **names = read_labels(c->labels, c->weights ? c->weights : default_weights(buf, sizeof buf), n);
+        int top = c->top ? c->top : 5;
+        if (top > n) top = n;
+        char *used = calloc(n, 1);
+        for (int r = 0; r < top; r++) {
+            int best = -1;
+            for (int k = 0; k < n; k++)
+                if (!used[k] && (best < 0 || p[k] > p[best])) best = k;
+            used[best] = 1;
+            printf("%d\t%d\t%.4f\t%s\n", r + 1, best, p[best], names && names[best] ? names[best] : "");
+        }
+        free(used);
+        if (names)
+            for (int k = 0; k < n; k++) free(names[k]);
+        free(names);
+    }
+    free(p);
+    fv_image_free(&img);
+    fv_model_free(m);
+    return rc;
+}
+
+static int cmd_activations(cli *c)
+{
+    if (c->npos != 1) return usage_error("activations takes one image%s", "");
+    if (!c->layer) return usage_error("activations needs --layer, e.g. %s", "--layer mixed4a");
+    if (!c->output || !ends_with(c->output, ".npy")) return usage_error("activations needs -o FILE.npy%s", "");
+    fv_image img;
+    if (read_image(c->pos[0], &img)) return 1;
+    fv_model *m;
+    int rc = load_model(c, &m);
+    if (rc) return fv_image_free(&img), rc;
+    float *a;
+    int ch, h, w;
+    if (fv_activations(m, c->cfg.backend, &img, c->layer, &a, &ch, &h, &w) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        rc = 1;
+    } else {
+        int64_t shape[4] = {1, ch, h, w};
+        if (fv_npy_write(c->output, a, shape, 4) != FV_OK) {
+            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+            rc = 1;
+        } else {
+            fprintf(stderr, "%s: %s activations 1x%dx%dx%d -> %s\n", c->pos[0], c->layer, ch, h, w, c->output);
+        }
+        free(a);
+    }
+    fv_image_free(&img);
+    fv_model_free(m);
+    return rc;
+}
+
+static int cmd_layers(cli *c)
+{
+    fv_model *m;
+    int rc = load_model(c, &m);
+    if (rc) return rc;
+    printf("# %s, shapes at %d px: name channels height width\n", fv_model_name(m), c->cfg.size);
+    for (int i = 0; i < fv_model_num_layers(m); i++) {
+        int ch, h, w;
+        const char *name = fv_model_layer_name(m, i);
+        if (fv_model_layer_shape(m, name, c->cfg.size, &ch, &h, &w) == FV_OK) printf("%s\t%d\t%d\t%d\n", name, ch, h, w);
+    }
+    fv_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    fv_render_config_default(&c.cfg);
+    int rc = parse_cli(argc, argv, &c);
+    if (rc < 0) return 0;
+    if (rc) return rc;
+    c.cfg.verbose = c.verbose;
+    if (!c.command) {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    if (!strcmp(c.command, "render")) return cmd_render(&c);
+    if (!strcmp(c.command, "classify")) return cmd_classify(&c);
+    if (!strcmp(c.command, "activations")) return cmd_activations(&c);
+    if (!strcmp(c.command, "layers")) return cmd_layers(&c);
+    return usage_error("unknown command '%s' (render, classify, activations, layers)", c.command);
+}

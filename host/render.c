@@ -1,0 +1,343 @@
+/* The render loop (RECIPE.md): B images, each with its own objective, optimised together in one pass.
+ * spectrum -> image (inverse FFT, 1/f) -> colour + sigmoid -> transforms -> network -> objectives,
+ * then the input gradient all the way back and an Adam step on the spectrum. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "image.h"
+#include "model.h"
+#include "objective.h"
+#include "rng.h"
+#include "transform.h"
+
+void fv_render_config_default(fv_render_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->size = 128;
+    c->steps = 512;
+    c->seed = 0;
+    c->preset = FV_PRESET_ARTICLE;
+    c->lr = 0.05f;
+    c->redirect_steps = 16;
+    c->decorrelate = 1;
+    c->backend = FV_BACKEND_AUTO;
+}
+
+fv_status fv_objective_check(const fv_model *m, const char *objective, int input_size)
+{
+    fv_objective o;
+    FV_TRY(fv_objective_parse(&m->net, objective, input_size, input_size, &o));
+    fv_objective_free(&o);
+    return FV_OK;
+}
+
+void fv_render_results_free(fv_render_result *r, int n)
+{
+    if (!r) return;
+    for (int i = 0; i < n; i++) fv_image_free(&r[i].image);
+    free(r);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Everything one batch needs, sized once before the step loop. */
+typedef struct render_state {
+    const fv_backend_i *be;
+    fv_plan *plan;
+    void *fft;
+    int B, S, wf;
+    size_t nspec, nimg;
+    float *spec, *dspec, *m, *v, *scale, *timg, *dtimg, *rgb, *drgb, *xr;
+    float *divwork, *dirs;
+    fv_obj_term *terms;  /* all terms, grouped by target tensor */
+    int *term_tensor;    /* tensor of each term */
+    int *term_image;
+    float *term_values;
+    int nterms;
+    int *targets, ntargets;
+    int *div_b0, *div_count, *div_tensor, ndiv;
+    fv_affine *maps;
+    uint64_t *keys;
+    float *obj; /* per image objective value this step */
+} render_state;
+
+static void state_free(render_state *s)
+{
+    const fv_backend_i *be = s->be;
+    float **bufs[] = {&s->spec, &s->dspec, &s->m, &s->v, &s->scale, &s->timg, &s->dtimg, &s->rgb, &s->drgb, &s->xr,
+                      &s->divwork, &s->dirs};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (*bufs[i]) be->free(*bufs[i]);
+    if (s->fft) be->fft_plan_free(s->fft);
+    fv_plan_free(s->plan);
+    free(s->terms);
+    free(s->term_tensor);
+    free(s->term_image);
+    free(s->term_values);
+    free(s->targets);
+    free(s->div_b0);
+    free(s->div_count);
+    free(s->div_tensor);
+    free(s->maps);
+    free(s->keys);
+    free(s->obj);
+}
+
+static int add_target(render_state *s, int t)
+{
+    for (int i = 0; i < s->ntargets; i++)
+        if (s->targets[i] == t) return i;
+    s->targets[s->ntargets] = t;
+    return s->ntargets++;
+}
+
+/* Objective values of this step into s->obj, summing each image's terms (diversity excluded). */
+static fv_status objectives_forward(render_state *s)
+{
+    fv_plan *p = s->plan;
+    for (int b = 0; b < s->B; b++) s->obj[b] = 0;
+    int i = 0;
+    while (i < s->nterms) {
+        int j = i;
+        while (j < s->nterms && s->term_tensor[j] == s->term_tensor[i]) j++;
+        FV_TRY(s->be->objective_fwd(s->terms + i, j - i, p->act[s->term_tensor[i]], s->term_values + i));
+        i = j;
+    }
+    for (int k = 0; k < s->nterms; k++) s->obj[s->term_image[k]] += s->term_values[k];
+    return FV_OK;
+}
+
+static fv_status objectives_backward(render_state *s)
+{
+    fv_plan *p = s->plan;
+    int i = 0;
+    while (i < s->nterms) {
+        int j = i;
+        while (j < s->nterms && s->term_tensor[j] == s->term_tensor[i]) j++;
+        const int t = s->term_tensor[i];
+        FV_TRY(s->be->objective_bwd(s->terms + i, j - i, p->act[t], p->grad[t]));
+        i = j;
+    }
+    for (int d = 0; d < s->ndiv; d++) {
+        const int t = s->div_tensor[d];
+        FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -1e2f, p->grad[t], s->divwork));
+    }
+    return FV_OK;
+}
+
+/* spectrum -> rgb (no transforms): the image the user gets. */
+static fv_status param_forward(render_state *s, int decorrelate)
+{
+    FV_TRY(s->be->spectrum_to_image(s->fft, s->spec, s->scale, s->timg));
+    return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->timg, s->rgb);
+}
+
+static fv_status step(render_state *s, const fv_model *m, const fv_render_config *cfg,
+                      const fv_transform_params *tp, int t)
+{
+    const fv_backend_i *be = s->be;
+    fv_plan *p = s->plan;
+    const int S = s->S, hw = S * S;
+    FV_TRY(param_forward(s, cfg->decorrelate));
+    for (int b = 0; b < s->B; b++) s->maps[b] = fv_transform_draw(tp, S, S, s->keys[b], t);
+    FV_TRY(be->resample_fwd(s->B, 3, S, S, s->rgb, s->maps, tp->pad_value, S, S, s->xr));
+    FV_TRY(be->preprocess_fwd(s->B, hw, m->net.perm, m->net.scale, m->net.mean, s->xr, p->act[m->net.input].data));
+    FV_TRY(fv_plan_forward(p));
+    FV_TRY(objectives_forward(s));
+    for (int b = 0; b < s->B; b++)
+        if (!isfinite(s->obj[b]))
+            return fv_fail(FV_ERR_NUMERIC, "image %d: objective became %f at step %d", b, s->obj[b], t);
+    FV_TRY(fv_plan_zero_grad(p));
+    FV_TRY(objectives_backward(s));
+    FV_TRY(fv_plan_backward(p, t < cfg->redirect_steps));
+    /* back through preprocess, transforms, colour and the FFT; xr's buffer is reused for d(xr) */
+    FV_TRY(be->preprocess_bwd(s->B, hw, m->net.perm, m->net.scale, p->grad[m->net.input].data, s->xr));
+    FV_TRY(be->resample_bwd(s->B, 3, S, S, s->maps, S, S, s->xr, s->drgb));
+    FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
+    FV_TRY(be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
+    return be->adam(s->nspec, s->spec, s->dspec, s->m, s->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
+}
+
+static fv_status alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
+
+fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
+                    fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx)
+{
+    *results = NULL;
+    *nresults = 0;
+    if (nitems < 1) return fv_fail(FV_ERR_ARG, "render: no objectives");
+    if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
+    if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
+    fv_backend_kind got;
+    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
+    render_state s;
+    memset(&s, 0, sizeof s);
+    s.be = fv_backend_get(got);
+    if (!s.be) return FV_ERR_UNSUPPORTED;
+    const int S = cfg->size;
+    int B = 0;
+    for (int i = 0; i < nitems; i++) {
+        if (items[i].count < 1 || items[i].count > 64)
+            return fv_fail(FV_ERR_ARG, "objective '%s': image count %d must be 1..64", items[i].objective, items[i].count);
+        B += items[i].count;
+    }
+    fv_objective *objs = calloc(nitems, sizeof *objs);
+    fv_render_result *res = calloc(B, sizeof *res);
+    fv_status st = FV_OK;
+    if (!objs || !res) {
+        free(objs);
+        free(res);
+        return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    }
+    int nparsed = 0, maxterms = 0;
+    for (; nparsed < nitems; nparsed++) {
+        if ((st = fv_objective_parse(&m->net, items[nparsed].objective, S, S, &objs[nparsed])) != FV_OK) goto done;
+        maxterms += objs[nparsed].nterms * items[nparsed].count;
+    }
+    s.B = B;
+    s.S = S;
+    s.wf = S / 2 + 1;
+    s.nspec = (size_t)B * 3 * S * s.wf * 2;
+    s.nimg = (size_t)B * 3 * S * S;
+    s.terms = calloc(maxterms, sizeof *s.terms);
+    s.term_tensor = calloc(maxterms, sizeof(int));
+    s.term_image = calloc(maxterms, sizeof(int));
+    s.term_values = calloc(maxterms, sizeof(float));
+    s.targets = calloc(maxterms + nitems, sizeof(int));
+    s.div_b0 = calloc(nitems, sizeof(int));
+    s.div_count = calloc(nitems, sizeof(int));
+    s.div_tensor = calloc(nitems, sizeof(int));
+    s.maps = calloc(B, sizeof *s.maps);
+    s.keys = calloc(B, sizeof *s.keys);
+    s.obj = calloc(B, sizeof(float));
+    if (!s.terms || !s.term_tensor || !s.term_image || !s.term_values || !s.targets || !s.div_b0 || !s.div_count ||
+        !s.div_tensor || !s.maps || !s.keys || !s.obj) {
+        st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
+        goto done;
+    }
+    /* Images, their keys, terms and diversity groups. */
+    int b = 0, ndirs = 0;
+    size_t dir_floats = 0;
+    for (int i = 0; i < nitems; i++) {
+        for (int k = 0; k < objs[i].nterms; k++)
+            if (objs[i].terms[k].kind == FV_OBJ_DIRECTION) {
+                ndirs++;
+                dir_floats += m->net.tensors[objs[i].terms[k].tensor].c;
+            }
+        if (items[i].count > 1) {
+            s.div_b0[s.ndiv] = b;
+            s.div_count[s.ndiv] = items[i].count;
+            s.div_tensor[s.ndiv] = objs[i].terms[0].tensor;
+            add_target(&s, objs[i].terms[0].tensor);
+            s.ndiv++;
+        }
+        for (int j = 0; j < items[i].count; j++, b++) {
+            char key[600];
+            snprintf(key, sizeof key, "%s#%d", objs[i].canon, j);
+            s.keys[b] = fv_rng_key(cfg->seed, key);
+            snprintf(res[b].objective, sizeof res[b].objective, "%s", objs[i].canon);
+            res[b].index = j;
+        }
+    }
+    if (dir_floats && (st = alloc_f(s.be, &s.dirs, dir_floats)) != FV_OK) goto done;
+    /* Terms grouped by tensor so each objective op call sees one layer. */
+    size_t dir_off = 0;
+    for (int i = 0, b0 = 0; i < nitems; b0 += items[i].count, i++)
+        for (int k = 0; k < objs[i].nterms; k++) {
+            const fv_obj_spec *sp = &objs[i].terms[k];
+            const float *dir = NULL;
+            if (sp->kind == FV_OBJ_DIRECTION) {
+                const int c = m->net.tensors[sp->tensor].c;
+                if ((st = s.be->upload(s.dirs + dir_off, sp->dir, sizeof(float) * c)) != FV_OK) goto done;
+                dir = s.dirs + dir_off;
+                dir_off += c;
+            }
+            for (int j = 0; j < items[i].count; j++) {
+                fv_obj_term tm = {sp->kind, b0 + j, sp->channel, sp->y, sp->x, sp->weight, dir};
+                s.terms[s.nterms] = tm;
+                s.term_tensor[s.nterms] = sp->tensor;
+                s.term_image[s.nterms] = b0 + j;
+                s.nterms++;
+            }
+            add_target(&s, sp->tensor);
+        }
+    for (int i = 1; i < s.nterms; i++) /* stable insertion sort by tensor */
+        for (int j = i; j > 0 && s.term_tensor[j - 1] > s.term_tensor[j]; j--) {
+            fv_obj_term t0 = s.terms[j];
+            s.terms[j] = s.terms[j - 1];
+            s.terms[j - 1] = t0;
+            int a = s.term_tensor[j];
+            s.term_tensor[j] = s.term_tensor[j - 1];
+            s.term_tensor[j - 1] = a;
+            a = s.term_image[j];
+            s.term_image[j] = s.term_image[j - 1];
+            s.term_image[j - 1] = a;
+        }
+    if ((st = fv_plan_create(&m->net, s.be, B, S, S, s.targets, s.ntargets, &s.plan)) != FV_OK) goto done;
+    size_t divw = 0;
+    for (int d = 0; d < s.ndiv; d++) {
+        size_t w = s.be->diversity_workspace(m->net.tensors[s.div_tensor[d]].c, s.div_count[d]);
+        if (w > divw) divw = w;
+    }
+    if ((divw && (st = alloc_f(s.be, &s.divwork, divw)) != FV_OK) || (st = alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
+        (st = alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
+        (st = alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
+        (st = alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
+        (st = alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK ||
+        (st = alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
+        goto done;
+    if ((st = s.be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK) goto done;
+    {
+        /* Host-side initial values: the spectrum ~ N(0, 0.01^2) from each image's own stream. */
+        const size_t per = s.nspec / B;
+        float *host = malloc(sizeof(float) * (s.nspec > (size_t)S * s.wf ? s.nspec : (size_t)S * s.wf));
+        if (!host) {
+            st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
+            goto done;
+        }
+        fv_spectrum_scale(S, S, 1.0f, host);
+        st = s.be->upload(s.scale, host, sizeof(float) * S * s.wf);
+        for (int i = 0; i < B; i++)
+            for (size_t k = 0; k < per; k++) host[i * per + k] = (float)(0.01 * fv_rng_normal(s.keys[i], FV_RNG_STREAM_INIT + k));
+        if (st == FV_OK) st = s.be->upload(s.spec, host, sizeof(float) * s.nspec);
+        free(host);
+        if (st != FV_OK) goto done;
+    }
+    fv_transform_params tp;
+    fv_transform_preset(cfg->preset, &tp);
+    const double t0 = now_s();
+    for (int t = 0; t < cfg->steps; t++) {
+        if ((st = step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
+        for (int i = 0; i < B; i++) {
+            if (t == 0) res[i].obj_first = s.obj[i];
+            res[i].obj_last = s.obj[i];
+        }
+        if (progress) progress(ctx, t + 1, cfg->steps, s.obj, B);
+    }
+    if ((st = param_forward(&s, cfg->decorrelate)) != FV_OK) goto done;
+    const double secs = now_s() - t0;
+    for (int i = 0; i < B; i++) {
+        if ((st = fv_image_alloc(&res[i].image, S, S)) != FV_OK) goto done;
+        if ((st = s.be->download(res[i].image.rgb, s.rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S)) != FV_OK)
+            goto done;
+        res[i].seconds = secs;
+    }
+    *results = res;
+    *nresults = B;
+    res = NULL;
+done:
+    state_free(&s);
+    for (int i = 0; i < nparsed; i++) fv_objective_free(&objs[i]);
+    free(objs);
+    fv_render_results_free(res, B);
+    return st;
+}
