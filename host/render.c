@@ -241,7 +241,7 @@ fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_it
             s.ndiv++;
         }
         for (int j = 0; j < items[i].count; j++, b++) {
-            char key[600];
+            char key[700];
             snprintf(key, sizeof key, "%s#%d", objs[i].canon, j);
             s.keys[b] = fv_rng_key(cfg->seed, key);
             snprintf(res[b].objective, sizeof res[b].objective, "%s", objs[i].canon);

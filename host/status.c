@@ -42,6 +42,6 @@ fv_status fv_fail_ctx(fv_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
-    snprintf(fv_msg, sizeof fv_msg, "%s: %s", pre, old);
+    snprintf(fv_msg, sizeof fv_msg, "%.500s: %.1500s", pre, old);
     return s;
 }

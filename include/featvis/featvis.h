@@ -106,7 +106,7 @@ typedef struct fv_render_item {
 
 typedef struct fv_render_result {
     fv_image image;      /* owned; fv_render_results_free() releases */
-    char objective[256]; /* canonical objective text */
+    char objective[512]; /* canonical objective text */
     int index;           /* index within its diversity group (0 if none) */
     float obj_first;     /* objective value at the first step */
     float obj_last;      /* ... and at the last */

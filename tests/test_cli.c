@@ -1,0 +1,160 @@
+/* The command line as a user meets it: help and version, one clear error line and a non-zero exit for
+ * bad flags, bad objectives and unreadable files, and real runs of classify, activations and render
+ * (PNG with its tEXt metadata, --json lines). */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "npy.h"
+#include "testutil.h"
+
+#ifndef FV_BINARY
+#define FV_BINARY "./featvis-cuda"
+#endif
+
+/* Runs the CLI with `args` (shell words), capturing stdout+stderr into out; returns the exit code. */
+static int run(const char *args, char *out, size_t n)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", FV_BINARY, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static char W[1200];
+static void setup(void) { snprintf(W, sizeof W, "--weights %s", fv_test_weights()); }
+
+Test(cli, help_and_version)
+{
+    char out[8192];
+    cr_assert_eq(run("--help", out, sizeof out), 0);
+    cr_assert(strstr(out, "render OBJECTIVE") && strstr(out, "--backend"), "%s", out);
+    cr_assert_eq(run("--version", out, sizeof out), 0);
+    cr_assert(strstr(out, "featvis-cuda 0."), "%s", out);
+    cr_assert_eq(run("", out, sizeof out), 2);
+}
+
+Test(cli, bad_flags_give_one_line_and_exit_2)
+{
+    char out[4096];
+    cr_assert_eq(run("render mixed4a:1 --frobnicate", out, sizeof out), 2);
+    cr_assert(strstr(out, "unknown option '--frobnicate'") && count_lines(out) == 1, "%s", out);
+    cr_assert_eq(run("render mixed4a:1 --size banana", out, sizeof out), 2);
+    cr_assert(strstr(out, "--size 'banana'") && count_lines(out) == 1, "%s", out);
+    cr_assert_eq(run("render mixed4a:1 --preset fancy", out, sizeof out), 2);
+    cr_assert(strstr(out, "article, lucid or none"), "%s", out);
+    cr_assert_eq(run("render mixed4a:1 --steps", out, sizeof out), 2);
+    cr_assert(strstr(out, "needs a value"), "%s", out);
+    cr_assert_eq(run("explode", out, sizeof out), 2);
+    cr_assert(strstr(out, "unknown command 'explode'"), "%s", out);
+}
+
+Test(cli, bad_objectives_and_files, .init = setup)
+{
+    char out[4096], args[2048];
+    snprintf(args, sizeof args, "render mixed9z:3 %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 2);
+    cr_assert(strstr(out, "unknown layer 'mixed9z'") && count_lines(out) == 1, "%s", out);
+    snprintf(args, sizeof args, "render mixed4a:600 %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 2);
+    cr_assert(strstr(out, "channel 600 out of range") && strstr(out, "512 channels"), "%s", out);
+    cr_assert_eq(run("render mixed4a:1 --weights /nonexistent/g.caffemodel", out, sizeof out), 1);
+    cr_assert(strstr(out, "/nonexistent/g.caffemodel") && count_lines(out) == 1, "%s", out);
+    snprintf(args, sizeof args, "classify /nonexistent.png %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 1);
+    cr_assert(strstr(out, "/nonexistent.png"), "%s", out);
+    /* a model file that is not one: this test source */
+    cr_assert_eq(run("layers --weights " __FILE__, out, sizeof out), 1);
+    cr_assert(strstr(out, __FILE__) && count_lines(out) == 1, "%s", out);
+}
+
+Test(cli, classify_the_cat, .init = setup)
+{
+    char out[8192], args[2048];
+    snprintf(args, sizeof args, "classify %s %s --top 3", FV_TEST_CAT, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    int rank, cls;
+    float p;
+    char name[64];
+    cr_assert_eq(sscanf(out, "%d\t%d\t%f\t%63[^\n]", &rank, &cls, &p, name), 4, "%s", out);
+    cr_assert(rank == 1 && cls == 285 && p > 0.557f && p < 0.567f, "%s", out);
+    cr_assert_str_eq(name, "Egyptian cat");
+    cr_assert_eq(count_lines(out), 3, "%s", out);
+}
+
+Test(cli, activations_to_npy, .init = setup)
+{
+    char out[4096], args[2048];
+    const char *path = "/tmp/fv_test_cli_act.npy";
+    unlink(path);
+    snprintf(args, sizeof args, "activations %s --layer mixed3a -o %s %s", FV_TEST_CAT, path, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    float *a;
+    int64_t shape[4];
+    int nd;
+    cr_assert_eq(fv_npy_read(path, &a, shape, &nd, 4), FV_OK, "%s", fv_last_error());
+    cr_assert(nd == 4 && shape[0] == 1 && shape[1] == 256 && shape[2] == 28 && shape[3] == 28);
+    free(a);
+    snprintf(args, sizeof args, "activations %s --layer nope -o %s %s", FV_TEST_CAT, path, W);
+    cr_assert_eq(run(args, out, sizeof out), 1);
+    cr_assert(strstr(out, "unknown layer 'nope'"), "%s", out);
+}
+
+Test(cli, render_writes_png_with_metadata, .init = setup)
+{
+    char out[8192], args[2048];
+    const char *png = "/tmp/fv_test_cli_render.png";
+    unlink(png);
+    snprintf(args, sizeof args, "render -mixed3a:5 --size 48 --steps 3 --seed 7 --backend cpu -o %s %s", png, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "-mixed3a:5") && strstr(out, png), "%s", out);
+    fv_image img;
+    cr_assert_eq(fv_image_read_png(png, &img), FV_OK, "%s", fv_last_error());
+    cr_assert(img.w == 48 && img.h == 48);
+    fv_image_free(&img);
+    char v[256];
+    cr_assert_eq(fv_image_read_png_text(png, "featvis:objective", v, sizeof v), FV_OK);
+    cr_assert_str_eq(v, "-mixed3a:5");
+    cr_assert_eq(fv_image_read_png_text(png, "featvis:seed", v, sizeof v), FV_OK);
+    cr_assert_str_eq(v, "7");
+    cr_assert_eq(fv_image_read_png_text(png, "featvis:model", v, sizeof v), FV_OK);
+    cr_assert_str_eq(v, "InceptionV1_caffe");
+    cr_assert_eq(fv_image_read_png_text(png, "featvis:steps", v, sizeof v), FV_OK);
+    cr_assert_str_eq(v, "3");
+}
+
+Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
+{
+    char out[16384], args[2048];
+    const char *dir = "/tmp/fv_test_cli_dir";
+    system("rm -rf /tmp/fv_test_cli_dir");
+    snprintf(args, sizeof args,
+             "render mixed3a:5 'mixed3a:6+0.5*mixed3a:7' --diversity 2 --size 32 --steps 2 --json -o %s %s", dir, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    int objects = 0;
+    for (const char *s = out; (s = strstr(s, "{\"objective\": ")); s++) objects++;
+    cr_assert_eq(objects, 4, "%s", out);
+    cr_assert(strstr(out, "\"objective_first\": ") && strstr(out, "\"seed\": 0"), "%s", out);
+    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_5_div0.png", R_OK), 0, "%s", out);
+    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_5_div1.png", R_OK), 0, "%s", out);
+    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_6+0.5_mixed3a_7_div1.png", R_OK), 0, "%s", out);
+    /* a single-file -o with several images is refused before any work */
+    snprintf(args, sizeof args, "render mixed3a:5 mixed3a:6 -o /tmp/x.png %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 2);
+}

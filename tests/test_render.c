@@ -1,0 +1,235 @@
+/* The render loop on the real BVLC weights: objectives rise, the result is a structured picture,
+ * the same seed gives the same image, an image does not depend on its batch; and finite-difference
+ * checks of the objective terms (channel, neuron, deepdream, direction) and the diversity term. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+#include "objective_ops.h"
+#include "testutil.h"
+
+static fv_model *load_bvlc(void)
+{
+    fv_model *m = NULL;
+    cr_assert_eq(fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
+    return m;
+}
+
+static void render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int n,
+                   fv_render_result **res, int *nres)
+{
+    fv_status st = fv_render(m, cfg, items, n, res, nres, NULL, NULL);
+    cr_assert_eq(st, FV_OK, "render: %s", fv_last_error());
+}
+
+static fv_render_config small_cfg(int size, int steps)
+{
+    fv_render_config c;
+    fv_render_config_default(&c);
+    c.size = size;
+    c.steps = steps;
+    c.backend = FV_BACKEND_CPU;
+    return c;
+}
+
+/* The acceptance check of a real render: a mid-level channel at 128 px. "Structured, not grey, not
+ * high-frequency noise": pixel spread well above grey, and neighbouring pixels far more alike than in
+ * noise (for white noise the mean squared neighbour difference is twice the variance). */
+Test(render, mid_level_channel_rises_and_is_structured, .timeout = 600)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(128, 96);
+    fv_render_item it = {"mixed4a:97", 1};
+    fv_render_result *r;
+    int n;
+    render(m, &cfg, &it, 1, &r, &n);
+    cr_assert_eq(n, 1);
+    cr_log_info("mixed4a:97 at 128 px: objective %g -> %g in %.1f s", r[0].obj_first, r[0].obj_last, r[0].seconds);
+    cr_assert(r[0].obj_first > 0 && r[0].obj_last > 5 * r[0].obj_first, "objective %g -> %g", r[0].obj_first,
+              r[0].obj_last);
+    const int S = 128, hw = S * S;
+    double var = 0, diff = 0;
+    for (int c = 0; c < 3; c++) {
+        const float *p = r[0].image.rgb + c * hw;
+        double mean = 0;
+        for (int i = 0; i < hw; i++) mean += p[i];
+        mean /= hw;
+        for (int i = 0; i < hw; i++) var += (p[i] - mean) * (p[i] - mean);
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x + 1 < S; x++) diff += (p[y * S + x + 1] - p[y * S + x]) * (p[y * S + x + 1] - p[y * S + x]);
+    }
+    var /= 3.0 * hw;
+    diff /= 3.0 * S * (S - 1);
+    cr_log_info("pixel sd %.3f, neighbour difference / (2 var) = %.3f", sqrt(var), diff / (2 * var));
+    cr_assert(sqrt(var) > 0.05, "grey image: pixel sd %g", sqrt(var));
+    cr_assert(diff < 0.5 * 2 * var, "noise-like image: neighbour difference %g vs 2 var %g", diff, 2 * var);
+    fv_render_results_free(r, n);
+    fv_model_free(m);
+}
+
+Test(render, same_seed_same_image_other_seed_other_image)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(64, 6);
+    fv_render_item it = {"mixed3b:20", 1};
+    fv_render_result *a, *b, *c;
+    int n;
+    render(m, &cfg, &it, 1, &a, &n);
+    render(m, &cfg, &it, 1, &b, &n);
+    cfg.seed = 1;
+    render(m, &cfg, &it, 1, &c, &n);
+    const size_t bytes = sizeof(float) * 3 * 64 * 64;
+    cr_assert_eq(memcmp(a[0].image.rgb, b[0].image.rgb, bytes), 0, "same seed, different image");
+    cr_assert_neq(memcmp(a[0].image.rgb, c[0].image.rgb, bytes), 0, "other seed, same image");
+    fv_render_results_free(a, 1);
+    fv_render_results_free(b, 1);
+    fv_render_results_free(c, 1);
+    fv_model_free(m);
+}
+
+/* Randomness comes from (seed, objective) and every op works per image, so an image rendered with
+ * others (a deeper objective, so also a deeper network) is the image rendered alone. */
+Test(render, image_does_not_depend_on_its_batch)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(64, 6);
+    fv_render_item alone = {"mixed3b:20", 1};
+    fv_render_item batch[3] = {{"mixed4b:7", 1}, {"mixed3b:20", 1}, {"logit:1", 1}};
+    fv_render_result *a, *b;
+    int na, nb;
+    render(m, &cfg, &alone, 1, &a, &na);
+    render(m, &cfg, batch, 3, &b, &nb);
+    cr_assert_eq(nb, 3);
+    cr_assert_str_eq(b[1].objective, "mixed3b:20");
+    double worst = 0;
+    for (int i = 0; i < 3 * 64 * 64; i++) worst = fmax(worst, fabs(a[0].image.rgb[i] - b[1].image.rgb[i]));
+    cr_assert(worst <= 1e-6, "image differs by %g when batched", worst);
+    cr_assert_float_eq(a[0].obj_last, b[1].obj_last, 1e-4 * fabs(a[0].obj_last));
+    fv_render_results_free(a, na);
+    fv_render_results_free(b, nb);
+    fv_model_free(m);
+}
+
+Test(render, diversity_group_gives_distinct_images)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(64, 8);
+    fv_render_item it = {"mixed3b:20", 3};
+    fv_render_result *r;
+    int n;
+    render(m, &cfg, &it, 1, &r, &n);
+    cr_assert_eq(n, 3);
+    for (int i = 0; i < 3; i++) cr_assert_eq(r[i].index, i);
+    cr_assert_neq(memcmp(r[0].image.rgb, r[1].image.rgb, sizeof(float) * 3 * 64 * 64), 0);
+    fv_render_results_free(r, n);
+    fv_model_free(m);
+}
+
+Test(render, bad_requests_fail_cleanly)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(64, 2);
+    fv_render_item bad = {"mixed4a:9999", 1};
+    fv_render_result *r;
+    int n;
+    cr_assert_eq(fv_render(m, &cfg, &bad, 1, &r, &n, NULL, NULL), FV_ERR_ARG);
+    cr_assert_null(r);
+    cfg.size = 8;
+    fv_render_item ok = {"mixed4a:1", 1};
+    cr_assert_neq(fv_render(m, &cfg, &ok, 1, &r, &n, NULL, NULL), FV_OK);
+    fv_model_free(m);
+}
+
+/* ---------- objective terms: finite differences ---------- */
+
+static double total(const fv_obj_term *t, int n, fv_tensor a)
+{
+    float v[8];
+    cr_assert_eq(fv_objective_fwd_cpu(t, n, a, v), FV_OK);
+    double s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return s;
+}
+
+/* Tolerance: each term is linear or quadratic in act, so central differences with h = 1e-2 are exact up
+ * to float rounding of sums of ~200 values (~1e-5 relative). */
+Test(objective_ops, terms_match_finite_differences)
+{
+    enum { N = 2, C = 5, H = 4, W = 6 };
+    float act[N * C * H * W], g[N * C * H * W], dir[C];
+    fv_test_fill(act, N * C * H * W, 3, -1, 1);
+    fv_test_fill(dir, C, 4, -1, 1);
+    fv_tensor a = fv_tensor_make(act, N, C, H, W), d = fv_tensor_make(g, N, C, H, W);
+    fv_obj_term t[4] = {{FV_OBJ_CHANNEL, 0, 2, 0, 0, 1.5f, NULL},
+                        {FV_OBJ_NEURON, 1, 4, 3, 5, -1.0f, NULL},
+                        {FV_OBJ_DEEPDREAM, 1, 0, 0, 0, 2.0f, NULL},
+                        {FV_OBJ_DIRECTION, 0, 0, 0, 0, 0.7f, dir}};
+    memset(g, 0, sizeof g);
+    cr_assert_eq(fv_objective_bwd_cpu(t, 4, a, d), FV_OK);
+    for (int i = 0; i < N * C * H * W; i++) {
+        const float x0 = act[i], h = 1e-2f;
+        act[i] = x0 + h;
+        double fp = total(t, 4, a);
+        act[i] = x0 - h;
+        double fm = total(t, 4, a);
+        act[i] = x0;
+        double fd = (fp - fm) / (2 * h);
+        cr_assert(fabs(fd - g[i]) <= 1e-4 + 1e-3 * fabs(fd), "act[%d]: analytic %g, finite difference %g", i, g[i], fd);
+    }
+    /* a hand-computed value: the neuron term reads act[1, 4, 3, 5] */
+    float v[4];
+    fv_objective_fwd_cpu(t, 4, a, v);
+    cr_assert_float_eq(v[1], -act[((1 * C + 4) * H + 3) * W + 5], 1e-7);
+}
+
+/* Diversity (Lucid's formula): for 3 images, value = sum_{b != b'} <Gb/|Gb|, Gb'/|Gb'|> / 3. Checked
+ * against a direct double-precision evaluation and finite differences (tolerance: Grams of ~24 values,
+ * float, h = 1e-2: ~1e-3 relative). */
+static double diversity_direct(const float *act, int n, int c, int hw)
+{
+    double G[3][16][16], nrm[3];
+    for (int b = 0; b < n; b++) {
+        double ss = 0;
+        for (int i = 0; i < c; i++)
+            for (int j = 0; j < c; j++) {
+                double s = 0;
+                for (int k = 0; k < hw; k++) s += (double)act[(b * c + i) * hw + k] * act[(b * c + j) * hw + k];
+                G[b][i][j] = s;
+                ss += s * s;
+            }
+        nrm[b] = sqrt(ss);
+    }
+    double v = 0;
+    for (int b = 0; b < n; b++)
+        for (int e = 0; e < n; e++)
+            if (b != e)
+                for (int i = 0; i < c; i++)
+                    for (int j = 0; j < c; j++) v += G[b][i][j] / nrm[b] * G[e][i][j] / nrm[e];
+    return v / n;
+}
+
+Test(objective_ops, diversity_value_and_gradient)
+{
+    enum { N = 3, C = 4, HW = 6 };
+    float act[N * C * HW], g[N * C * HW], work[256];
+    fv_test_fill(act, N * C * HW, 8, -1, 1);
+    cr_assert_leq(fv_diversity_workspace_cpu(C, N), sizeof work / sizeof *work);
+    fv_tensor a = fv_tensor_make(act, N, C, 2, 3), d = fv_tensor_make(g, N, C, 2, 3);
+    float v;
+    cr_assert_eq(fv_diversity_fwd_cpu(a, 0, N, &v, work), FV_OK);
+    double want = diversity_direct(act, N, C, HW);
+    cr_assert(fabs(v - want) <= 1e-5 * fabs(want) + 1e-6, "diversity %g, direct %g", v, want);
+    memset(g, 0, sizeof g);
+    cr_assert_eq(fv_diversity_bwd_cpu(a, 0, N, -2.0f, d, work), FV_OK);
+    for (int i = 0; i < N * C * HW; i++) {
+        const float x0 = act[i], h = 1e-2f;
+        act[i] = x0 + h;
+        double fp = -2.0 * diversity_direct(act, N, C, HW);
+        act[i] = x0 - h;
+        double fm = -2.0 * diversity_direct(act, N, C, HW);
+        act[i] = x0;
+        double fd = (fp - fm) / (2 * h);
+        cr_assert(fabs(fd - g[i]) <= 1e-3 + 1e-2 * fabs(fd), "act[%d]: analytic %g, finite difference %g", i, g[i], fd);
+    }
+}

@@ -1,0 +1,30 @@
+/* Helpers shared by the tests: where the real BVLC weights and test data are (FEATVIS_WEIGHTS or the
+ * shared folder; tests that need them fail, not skip, when they are missing), and a seeded filler. */
+#ifndef FV_TESTUTIL_H
+#define FV_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rng.h"
+
+#ifndef FV_SHARED_DIR
+#define FV_SHARED_DIR "../shared"
+#endif
+
+static inline const char *fv_test_weights(void)
+{
+    const char *env = getenv("FEATVIS_WEIGHTS");
+    if (env && *env) return env;
+    return FV_SHARED_DIR "/models/bvlc_googlenet/bvlc_googlenet.caffemodel";
+}
+
+#define FV_TEST_CAT FV_SHARED_DIR "/models/bvlc_googlenet/testdata/cat_224.png"
+
+/* Uniform values in [lo, hi) from a seeded counter stream (never all zeros). */
+static inline void fv_test_fill(float *x, size_t n, uint64_t seed, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)fv_rng_uniform(seed, i);
+}
+
+#endif
