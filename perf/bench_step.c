@@ -1,0 +1,112 @@
+/* CPU benchmark of the render step: median seconds per optimisation step (forward to the target,
+ * input-gradient backward, parameterisation, Adam) for target layers x image sizes x batch sizes, on
+ * the real weights. Prints a table and appends CSV rows. A benchmark, not a test: nothing is asserted.
+ * usage: bench_step WEIGHTS OUT.csv [steps] [layers,..] [sizes,..] [batches,..] */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "featvis/featvis.h"
+
+typedef struct timing {
+    double last, *dt;
+    int n;
+} timing;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void on_step(void *ctx, int step, int steps, const float *obj, int n)
+{
+    (void)steps, (void)obj, (void)n;
+    timing *t = ctx;
+    double now = now_s();
+    if (step > 1) t->dt[t->n++] = now - t->last; /* step 1 carries first-touch costs */
+    t->last = now;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int split(char *s, char **out, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) out[n++] = tok;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s WEIGHTS OUT.csv [steps] [layers] [sizes] [batches]\n", argv[0]);
+        return 2;
+    }
+    int steps = argc > 3 ? atoi(argv[3]) : 6;
+    char lbuf[256] = "mixed3a,mixed4a,mixed4d,mixed5b", sbuf[64] = "128,224", bbuf[64] = "1,4";
+    if (argc > 4) snprintf(lbuf, sizeof lbuf, "%s", argv[4]);
+    if (argc > 5) snprintf(sbuf, sizeof sbuf, "%s", argv[5]);
+    if (argc > 6) snprintf(bbuf, sizeof bbuf, "%s", argv[6]);
+    char *layers[16], *sizes[8], *batches[8];
+    int nl = split(lbuf, layers, 16), ns = split(sbuf, sizes, 8), nb = split(bbuf, batches, 8);
+    fv_model *m;
+    if (fv_model_load(argv[1], FV_MODEL_AUTO, &m) != FV_OK) {
+        fprintf(stderr, "%s\n", fv_last_error());
+        return 1;
+    }
+    FILE *csv = fopen(argv[2], "a");
+    if (!csv) {
+        perror(argv[2]);
+        return 1;
+    }
+    fseek(csv, 0, SEEK_END);
+    if (ftell(csv) == 0) fprintf(csv, "date,model,backend,layer,size,batch,steps_timed,median_step_s,steps_per_s,images_per_s_at_512_steps\n");
+    char date[32];
+    time_t tt = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&tt));
+    printf("%-10s %5s %5s %12s %10s %18s\n", "layer", "size", "batch", "median s/step", "steps/s", "images/s (512 st)");
+    for (int s = 0; s < ns; s++)
+        for (int l = 0; l < nl; l++)
+            for (int b = 0; b < nb; b++) {
+                fv_render_config cfg;
+                fv_render_config_default(&cfg);
+                cfg.size = atoi(sizes[s]);
+                cfg.steps = steps;
+                cfg.backend = FV_BACKEND_CPU;
+                int B = atoi(batches[b]);
+                fv_render_item it = {NULL, 1};
+                char obj[64][64];
+                fv_render_item items[64];
+                for (int i = 0; i < B && i < 64; i++) {
+                    snprintf(obj[i], sizeof obj[i], "%s:%d", layers[l], i);
+                    it.objective = obj[i];
+                    items[i] = it;
+                }
+                double dt[4096];
+                timing t = {now_s(), dt, 0};
+                fv_render_result *r;
+                int n;
+                if (fv_render(m, &cfg, items, B, &r, &n, on_step, &t) != FV_OK) {
+                    fprintf(stderr, "%s %s: %s\n", layers[l], sizes[s], fv_last_error());
+                    continue;
+                }
+                fv_render_results_free(r, n);
+                qsort(dt, t.n, sizeof *dt, cmp);
+                double med = t.n ? dt[t.n / 2] : 0;
+                printf("%-10s %5d %5d %12.3f %10.2f %18.4f\n", layers[l], cfg.size, B, med, 1 / med, B / (512 * med));
+                fprintf(csv, "%s,%s,cpu,%s,%d,%d,%d,%.4f,%.3f,%.5f\n", date, fv_model_name(m), layers[l], cfg.size, B,
+                        t.n, med, 1 / med, B / (512 * med));
+                fflush(csv);
+            }
+    fclose(csv);
+    fv_model_free(m);
+    return 0;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, as Debian packages, whatever the build and the tests need and this machine lacks.
+# The CUDA toolkit (nvcc, cuDNN, cuFFT, cuBLAS) is expected to be there already; without nvcc the
+# CUDA parts are simply not compiled.
+set -euo pipefail
+pkgs=(cmake make gcc pkg-config libpng-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
+      protobuf-c-compiler libcriterion-dev python3 python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
