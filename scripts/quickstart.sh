@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 weights=${FEATVIS_WEIGHTS:-$(pwd)/../shared/models/bvlc_googlenet/bvlc_googlenet.caffemodel}
-build/featvis-cuda render mixed4a:97 --weights "$weights" --size 128 --steps ${STEPS:-256} -o out
+build/featvis-cuda render mixed4a:97 --weights "$weights" --size 128 --steps ${STEPS:-512} -o out
 echo "wrote out/mixed4a_97.png" >&2

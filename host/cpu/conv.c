@@ -1,7 +1,7 @@
 /* CPU reference 2-D convolution: forward and input-gradient (backward data), via im2col/col2im and
  * OpenBLAS SGEMM, one image at a time. 1x1 / stride-1 / unpadded convolutions skip im2col because an
  * image of a view (even a channel slice of a concat buffer) is already the (cin, h*w) column matrix. */
-#include <cblas.h>
+#include "gemm.h"
 #include <string.h>
 
 #include "ops.h"
@@ -131,7 +131,7 @@ fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt,
         }
         /* y_b (cout, ohw) = W (cout, kdim) * col (kdim, ohw); ldc = ohw keeps the image block contiguous
          * even when y is a slice view. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, ohw, kdim, 1.0f, wt, kdim, colm, ohw, beta, yb,
+        fv_sgemm_cpu(CblasNoTrans, CblasNoTrans, d->cout, ohw, kdim, 1.0f, wt, kdim, colm, ohw, beta, yb,
                     ohw);
     }
     return FV_OK;
@@ -150,11 +150,11 @@ fv_status fv_conv2d_bwd_data_cpu(const fv_conv_desc *d, fv_tensor dy, const floa
         float *dxb = fv_tensor_img(dx, b);
         if (pointwise) {
             /* dx_b (cin, hw) += W^T (cin, cout) * dy_b (cout, hw), straight into dx. */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->cin, ohw, d->cout, 1.0f, wt, d->cin, dyb, ohw, 1.0f,
+            fv_sgemm_cpu(CblasTrans, CblasNoTrans, d->cin, ohw, d->cout, 1.0f, wt, d->cin, dyb, ohw, 1.0f,
                         dxb, ohw);
             continue;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, ohw, d->cout, 1.0f, wt, kdim, dyb, ohw, 0.0f, work,
+        fv_sgemm_cpu(CblasTrans, CblasNoTrans, kdim, ohw, d->cout, 1.0f, wt, kdim, dyb, ohw, 0.0f, work,
                     ohw);
         col2im_add(k, work, dx.c, dx.h, dx.w, dy.h, dy.w, dxb);
     }
