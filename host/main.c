@@ -136,7 +136,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             char *end;
             errno = 0;
             unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg) return usage_error("--seed '%s': expected a whole number", optarg);
+            if (errno || *end || !isdigit((unsigned char)optarg[0]))
+                return usage_error("--seed '%s': expected a whole number >= 0", optarg);
             c->cfg.seed = s;
             break;
         }
