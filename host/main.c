@@ -65,7 +65,19 @@ typedef struct cli {
     int json, top, diversity, verbose;
     const char **pos;
     int npos;
+    char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
+    const char **hidden;
+    int argc;
 } cli;
+
+static void cli_free(cli *c)
+{
+    for (int i = 0; c->marks && i < c->argc; i++) free(c->marks[i]);
+    free(c->marks);
+    free(c->av);
+    free(c->hidden);
+    free(c->pos);
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -104,14 +116,16 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
-    char **av = calloc(argc + 1, sizeof *av);
-    const char **hidden = calloc(argc + 1, sizeof *hidden);
+    c->argc = argc;
+    char **av = c->av = calloc(argc + 1, sizeof *av);
+    const char **hidden = c->hidden = calloc(argc + 1, sizeof *hidden);
+    c->marks = calloc(argc + 1, sizeof *c->marks);
     c->pos = calloc(argc + 1, sizeof *c->pos);
-    if (!av || !hidden || !c->pos) return fprintf(stderr, "featvis-cuda: out of memory\n"), 1;
+    if (!av || !hidden || !c->marks || !c->pos) return fprintf(stderr, "featvis-cuda: out of memory\n"), 1;
     for (int i = 0; i < argc; i++) {
         av[i] = argv[i];
         if (i > 0 && is_negative_objective(argv[i]) && strcmp(argv[i - 1], "--weights") && strcmp(argv[i - 1], "-o")) {
-            char *mark = malloc(16);
+            char *mark = c->marks[i] = malloc(16);
             if (!mark) return 1;
             snprintf(mark, 16, "\x01%d", i);
             hidden[i] = argv[i];
@@ -337,7 +351,10 @@ static int cmd_render(cli *c)
             c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none",
             fv_backend_name(be));
     fv_render_item *items = calloc(c->npos, sizeof *items);
-    if (!items) return 1;
+    if (!items) {
+        fv_model_free(m);
+        return 1;
+    }
     for (int i = 0; i < c->npos; i++) items[i] = (fv_render_item){c->pos[i], count};
     progress_ctx pc = {now_s(), now_s(), isatty(2), c->verbose};
     fv_render_result *res;
@@ -521,16 +538,18 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     fv_render_config_default(&c.cfg);
     int rc = parse_cli(argc, argv, &c);
-    if (rc < 0) return 0;
-    if (rc) return rc;
-    c.cfg.verbose = c.verbose;
-    if (!c.command) {
-        fputs(USAGE, stderr);
-        return 2;
+    if (rc < 0) rc = 0;
+    else if (rc == 0) {
+        c.cfg.verbose = c.verbose;
+        if (!c.command) {
+            fputs(USAGE, stderr);
+            rc = 2;
+        } else if (!strcmp(c.command, "render")) rc = cmd_render(&c);
+        else if (!strcmp(c.command, "classify")) rc = cmd_classify(&c);
+        else if (!strcmp(c.command, "activations")) rc = cmd_activations(&c);
+        else if (!strcmp(c.command, "layers")) rc = cmd_layers(&c);
+        else rc = usage_error("unknown command '%s' (render, classify, activations, layers)", c.command);
     }
-    if (!strcmp(c.command, "render")) return cmd_render(&c);
-    if (!strcmp(c.command, "classify")) return cmd_classify(&c);
-    if (!strcmp(c.command, "activations")) return cmd_activations(&c);
-    if (!strcmp(c.command, "layers")) return cmd_layers(&c);
-    return usage_error("unknown command '%s' (render, classify, activations, layers)", c.command);
+    cli_free(&c);
+    return rc;
 }
