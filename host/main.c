@@ -44,6 +44,7 @@ static const char *USAGE =
     "  --preset article|lucid|none    transform chain (default article)\n"
     "  --lr R                     Adam learning rate (default 0.05)\n"
     "  --diversity N              render N images of each objective with the diversity term\n"
+    "  --diversity-weight W       weight of that term (default 100, the article's)\n"
     "  --no-decorrelate           no colour decorrelation\n"
     "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
     "  --json                     one JSON object per image instead of a summary line\n"
@@ -56,7 +57,7 @@ static const char *USAGE =
     "  -v, --verbose   -h, --help   --version\n";
 
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
-       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT };
+       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW };
 
 typedef struct cli {
     const char *command, *output, *weights, *labels, *layer;
@@ -114,6 +115,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"labels", required_argument, 0, OPT_LABELS}, {"layer", required_argument, 0, OPT_LAYER},
         {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
+        {"diversity-weight", required_argument, 0, OPT_DIVW},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
     c->argc = argc;
@@ -193,6 +195,14 @@ static int parse_cli(int argc, char **argv, cli *c)
             break;
         }
         case OPT_NODECOR: c->cfg.decorrelate = 0; break;
+        case OPT_DIVW: {
+            char *end;
+            float dw = strtof(optarg, &end);
+            if (*end || end == optarg || !(dw >= 0))
+                return usage_error("--diversity-weight '%s': expected a number >= 0", optarg);
+            c->cfg.diversity_weight = dw;
+            break;
+        }
         case OPT_REDIRECT:
             if (!parse_int("--redirect-steps", optarg, 0, 1000000, &v)) return 2;
             c->cfg.redirect_steps = (int)v;

@@ -24,6 +24,7 @@ void fv_render_config_default(fv_render_config *c)
     c->lr = 0.05f;
     c->redirect_steps = 16;
     c->decorrelate = 1;
+    c->diversity_weight = 1e2f;
     c->backend = FV_BACKEND_AUTO;
 }
 
@@ -116,7 +117,7 @@ static fv_status objectives_forward(render_state *s)
     return FV_OK;
 }
 
-static fv_status objectives_backward(render_state *s)
+static fv_status objectives_backward(render_state *s, float diversity_weight)
 {
     fv_plan *p = s->plan;
     int i = 0;
@@ -129,7 +130,8 @@ static fv_status objectives_backward(render_state *s)
     }
     for (int d = 0; d < s->ndiv; d++) {
         const int t = s->div_tensor[d];
-        FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -1e2f, p->grad[t], s->divwork));
+        FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -diversity_weight, p->grad[t],
+                                     s->divwork));
     }
     return FV_OK;
 }
@@ -157,7 +159,7 @@ static fv_status step(render_state *s, const fv_model *m, const fv_render_config
         if (!isfinite(s->obj[b]))
             return fv_fail(FV_ERR_NUMERIC, "image %d: objective became %f at step %d", b, s->obj[b], t);
     FV_TRY(fv_plan_zero_grad(p));
-    FV_TRY(objectives_backward(s));
+    FV_TRY(objectives_backward(s, cfg->diversity_weight));
     FV_TRY(fv_plan_backward(p, t < cfg->redirect_steps));
     /* back through preprocess, transforms, colour and the FFT; xr's buffer is reused for d(xr) */
     FV_TRY(be->preprocess_bwd(s->B, hw, m->net.perm, m->net.scale, p->grad[m->net.input].data, s->xr));

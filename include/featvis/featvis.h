@@ -90,6 +90,7 @@ typedef struct fv_render_config {
     float lr;           /* Adam learning rate (default 0.05) */
     int redirect_steps; /* redirected-ReLU steps at the start (default 16) */
     int decorrelate;    /* colour decorrelation on (default 1) */
+    float diversity_weight; /* weight of the diversity term in a group (default 1e2, the article's) */
     fv_backend_kind backend;
     int verbose;
 } fv_render_config;
@@ -97,8 +98,8 @@ typedef struct fv_render_config {
 void fv_render_config_default(fv_render_config *c);
 
 /* One requested image group: an objective (CLI syntax, see README) and how many images to render of it.
- * count > 1 makes a diversity group: each image gets objective - 1e2 * diversity(layer of the first
- * term), as in the article. */
+ * count > 1 makes a diversity group: the group's objective gets - diversity_weight * diversity(layer of
+ * the first term), as in the article. */
 typedef struct fv_render_item {
     const char *objective;
     int count;
