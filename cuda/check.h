@@ -6,13 +6,7 @@
 
 #include <cuda_runtime.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 #include "../host/status.h"
-#ifdef __cplusplus
-}
-#endif
 
 #define FV_CUDA_CHECK(call)                                                                        \
     do {                                                                                           \

@@ -254,7 +254,7 @@ fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h
         node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow);
         d.cin = nd->cin;
         d.cout = nd->cout;
-        size_t ws = be->conv2d_workspace(&d, p->hs[nd->in], p->ws[nd->in]);
+        size_t ws = be->conv2d_workspace(&d, n, p->hs[nd->in], p->ws[nd->in]);
         if (ws > work) work = ws;
     }
     p->work_floats = work;

@@ -6,6 +6,10 @@
 #include "status.h"
 #include "tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum fv_obj_kind {
     FV_OBJ_CHANNEL = 0, /* mean over (y, x) of act[b, c] */
     FV_OBJ_NEURON,      /* act[b, c, y, x] (logits and probabilities are neurons of a 1x1 layer) */
@@ -34,4 +38,7 @@ fv_status fv_diversity_fwd_cpu(fv_tensor act, int b0, int count, float *value, f
 /* dact += weight * d value / d act over those images. */
 fv_status fv_diversity_bwd_cpu(fv_tensor act, int b0, int count, float weight, fv_tensor dact, float *work);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

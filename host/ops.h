@@ -14,6 +14,10 @@
 #include "status.h"
 #include "tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---------- descriptors ---------- */
 
 /* A sliding window with explicit, possibly asymmetric padding: TensorFlow SAME puts the odd pixel at
@@ -49,8 +53,9 @@ typedef struct fv_lrn_desc {
 
 /* ---------- network ops (host/cpu/) ---------- */
 
-/* Floats of scratch one conv call needs (im2col of one image); 0 for 1x1/stride-1/no-pad convs. */
-size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int h, int w);
+/* Floats of scratch one conv call on n images of h x w needs (CPU: im2col of one image; 0 for
+ * 1x1/stride-1/no-pad convs). */
+size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int n, int h, int w);
 /* y = conv(x, wt) + bias. wt: (cout, cin, kh, kw) OIHW; bias: (cout) or NULL. */
 fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
                             fv_tensor y, float *work);
@@ -132,4 +137,7 @@ fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, c
 fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
                       float b2, float eps);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

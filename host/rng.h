@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Key for one image: mixes the global seed with a job key string (e.g. "mixed4a:97#2"). */
 uint64_t fv_rng_key(uint64_t seed, const char *job);
 /* 64 random bits for (key, counter). */
@@ -20,4 +24,7 @@ double fv_rng_normal(uint64_t key, uint64_t counter);
 #define FV_RNG_STREAM_INIT (1ull << 60)
 #define FV_RNG_STREAM_TRANSFORM (2ull << 60)
 
+#ifdef __cplusplus
+}
+#endif
 #endif

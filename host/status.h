@@ -6,6 +6,10 @@
 
 #include "featvis/featvis.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Record a printf-style message for the current thread and return `s`. */
 fv_status fv_fail(fv_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -18,4 +22,7 @@ fv_status fv_fail_ctx(fv_status s, const char *fmt, ...) __attribute__((format(p
         if (fv_try_s_ != FV_OK) return fv_try_s_;                                                  \
     } while (0)
 
+#ifdef __cplusplus
+}
+#endif
 #endif

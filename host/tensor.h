@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct fv_tensor {
     float *data;
     int n, c, h, w;
@@ -30,4 +34,7 @@ static inline fv_tensor fv_tensor_slice(fv_tensor t, int c0, int nc)
 static inline float *fv_tensor_img(fv_tensor t, int b) { return t.data + (long)b * t.bstride; }
 static inline long fv_tensor_chw(fv_tensor t) { return (long)t.c * t.h * t.w; }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

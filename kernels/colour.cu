@@ -1,10 +1,7 @@
 // Colour decorrelation + sigmoid on the GPU, forward and backward: the twin of host/cpu/colour.c with
 // identical parameters (device pointers). One thread per pixel; the 3x3 matrix lives in registers.
 #include "../cuda/check.h"
-
-extern "C" {
-#include "colour_cuda.h"
-}
+#include "../cuda/ops_cuda.h"
 
 __constant__ float fv_colour_mn[3][3];
 

@@ -11,7 +11,7 @@
 #ifdef FV_HAVE_CUDA
 #include <cuda_runtime.h>
 
-#include "../kernels/colour_cuda.h"
+#include "../cuda/ops_cuda.h"
 
 static void require_gpu(void)
 {

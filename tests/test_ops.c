@@ -228,7 +228,7 @@ static conv_setup conv_setup_make(const conv_case *cc, uint64_t seed)
     fv_gc_fill_signed(seed, s.x, s.nx, 0.1f, 1.0f);
     fv_gc_fill_uniform(seed + 1, s.wt, nw, -0.5f, 0.5f);
     if (s.bias) fv_gc_fill_uniform(seed + 2, s.bias, cc->cout, -1.0f, 1.0f);
-    s.ws = fv_conv2d_workspace_cpu(&s.d, cc->h, cc->w);
+    s.ws = fv_conv2d_workspace_cpu(&s.d, 1, cc->h, cc->w);
     s.work = falloc(s.ws + 16);
     for (size_t i = s.ws; i < s.ws + 16; i++) s.work[i] = GUARD;
     return s;
@@ -272,12 +272,12 @@ static void conv_gc_bwd(void *ctx, const float *x, const float *dy, float *dx)
 Test(conv, workspace_size)
 {
     fv_conv_desc d = {mkwin(1, 1, 1, 1, 0, 0, 0, 0), 8, 4};
-    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 10, 7), 0);
+    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 1, 10, 7), 0);
     d.win = mkwin(7, 7, 2, 2, 2, 2, 3, 3); /* 13x12 -> 6x6 */
     d.cin = 3;
-    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 13, 12), (size_t)3 * 49 * 6 * 6);
+    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 1, 13, 12), (size_t)3 * 49 * 6 * 6);
     d.win = mkwin(1, 1, 2, 2, 0, 0, 0, 0); /* strided 1x1 still gathers: 7x7 -> 4x4 */
-    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 7, 7), (size_t)3 * 16);
+    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 1, 7, 7), (size_t)3 * 16);
 }
 
 Test(conv, forward_matches_direct)
@@ -301,7 +301,7 @@ Test(conv, hand_computed_asymmetric_padding)
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, wt[4] = {1, 1, 1, 1}, y[4], bias = 0.5f;
     fv_conv_desc d = {mkwin(2, 2, 2, 2, 0, 1, 1, 0), 1, 1};
     float work[64];
-    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 3, 3), 16);
+    cr_assert_eq(fv_conv2d_workspace_cpu(&d, 1, 3, 3), 16);
     cr_assert_eq(fv_conv2d_fwd_cpu(&d, fv_tensor_make(x, 1, 1, 3, 3), wt, &bias, fv_tensor_make(y, 1, 1, 2, 2), work),
                  FV_OK);
     const float want[4] = {1 + 4 + 0.5f, 2 + 3 + 5 + 6 + 0.5f, 7 + 0.5f, 8 + 9 + 0.5f};

@@ -46,8 +46,9 @@ static fv_status check_shapes(const fv_conv_desc *d, fv_tensor in, fv_tensor out
     return FV_OK;
 }
 
-size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int h, int w)
+size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int n, int h, int w)
 {
+    (void)n; /* one image at a time */
     if (is_pointwise(&d->win)) return 0;
     const fv_window *k = &d->win;
     long oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);

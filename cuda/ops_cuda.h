@@ -1,0 +1,78 @@
+/* The CUDA twins of the CPU ops (host/ops.h, host/objective_ops.h): identical parameters and semantics
+ * (network backward ops accumulate into dx; parameterisation backward ops overwrite), device pointers,
+ * work queued on the context's stream (cuda/context.h). Host-side arrays (affine maps, objective terms)
+ * stay host pointers, as on the CPU. Implemented in cuda/*.cu (cuDNN, cuBLAS, cuFFT) and kernels/*.cu. */
+#ifndef FV_OPS_CUDA_H
+#define FV_OPS_CUDA_H
+
+#include "../host/objective_ops.h"
+#include "../host/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cuda/conv.cu (cuDNN; asymmetric padding through an explicitly padded copy) */
+size_t fv_conv2d_workspace_cuda(const fv_conv_desc *d, int n, int h, int w);
+fv_status fv_conv2d_fwd_cuda(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias, fv_tensor y,
+                             float *work);
+fv_status fv_conv2d_bwd_data_cuda(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx, float *work);
+
+/* kernels/relu.cu */
+fv_status fv_relu_fwd_cuda(fv_tensor x, fv_tensor y);
+fv_status fv_relu_bwd_cuda(fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect);
+
+/* kernels/pool.cu (own kernels: cuDNN pooling cannot express asymmetric padding) */
+fv_status fv_pool_fwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_pool_bwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* cuda/lrn.cu (cuDNN) */
+fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_lrn_bwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* cuda/fc.cu (cuBLAS) */
+fv_status fv_fc_fwd_cuda(fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y);
+fv_status fv_fc_bwd_cuda(fv_tensor dy, const float *wt, fv_tensor dx);
+
+/* cuda/softmax.cu (cuDNN) */
+fv_status fv_softmax_fwd_cuda(fv_tensor x, fv_tensor y);
+fv_status fv_softmax_bwd_cuda(fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* cuda/fft.cu (cuFFT + kernels for scaling, symmetrising and the adjoint's weights) */
+typedef struct fv_fft_plan_cuda fv_fft_plan_cuda;
+fv_status fv_fft_plan_create_cuda(int n, int h, int w, fv_fft_plan_cuda **out);
+void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p);
+fv_status fv_spectrum_to_image_cuda(fv_fft_plan_cuda *p, const float *spec, const float *scale, float *img);
+fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const float *dimg, const float *scale, float *dspec);
+
+/* kernels/colour.cu */
+fv_status fv_colour_fwd_cuda(int n, int hw, int decorrelate, const float *t, float *rgb);
+fv_status fv_colour_bwd_cuda(int n, int hw, int decorrelate, const float *rgb, const float *drgb, float *dt);
+
+/* kernels/resample.cu (maps: host array of n affines) */
+fv_status fv_resample_fwd_cuda(int n, int c, int h, int w, const float *src, const fv_affine *maps, float pad, int oh,
+                               int ow, float *dst);
+fv_status fv_resample_bwd_cuda(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow, const float *ddst,
+                               float *dsrc);
+
+/* kernels/preprocess.cu */
+fv_status fv_preprocess_fwd_cuda(int n, int hw, const int perm[3], float scale, const float mean[3], const float *rgb,
+                                 float *out);
+fv_status fv_preprocess_bwd_cuda(int n, int hw, const int perm[3], float scale, const float *dout, float *drgb);
+
+/* kernels/adam.cu */
+fv_status fv_adam_cuda(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1, float b2,
+                       float eps);
+
+/* kernels/objective.cu (terms: host array; values: host array, written after a synchronising copy) */
+fv_status fv_objective_fwd_cuda(const fv_obj_term *terms, int nterms, fv_tensor act, float *values);
+fv_status fv_objective_bwd_cuda(const fv_obj_term *terms, int nterms, fv_tensor act, fv_tensor dact);
+/* kernels/gram.cu (cuBLAS Grams + normalisation kernels; value: host float) */
+size_t fv_diversity_workspace_cuda(int c, int count);
+fv_status fv_diversity_fwd_cuda(fv_tensor act, int b0, int count, float *value, float *work);
+fv_status fv_diversity_bwd_cuda(fv_tensor act, int b0, int count, float weight, fv_tensor dact, float *work);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
