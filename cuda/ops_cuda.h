@@ -1,7 +1,8 @@
 /* The CUDA twins of the CPU ops (host/ops.h, host/objective_ops.h): identical parameters and semantics
  * (network backward ops accumulate into dx; parameterisation backward ops overwrite), device pointers,
  * work queued on the context's stream (cuda/context.h). Host-side arrays (affine maps, objective terms)
- * stay host pointers, as on the CPU. Implemented in cuda/*.cu (cuDNN, cuBLAS, cuFFT) and kernels/*.cu. */
+ * stay host pointers, as on the CPU. Implemented in the .cu files of cuda/ (cuDNN, cuBLAS, cuFFT) and
+ * kernels/. */
 #ifndef FV_OPS_CUDA_H
 #define FV_OPS_CUDA_H
 
