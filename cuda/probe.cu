@@ -14,6 +14,10 @@ extern "C" int fv_cuda_probe(char *desc, size_t n)
         int drv = 0, rt = 0;
         cudaDriverGetVersion(&drv);
         cudaRuntimeGetVersion(&rt);
+        if (drv == 0) {
+            snprintf(desc, n, "no NVIDIA driver found (no GPU on this machine?)");
+            return 0;
+        }
         snprintf(desc, n, "the NVIDIA driver is too old (supports CUDA %d.%d, this build needs %d.%d)", drv / 1000,
                  drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
         return 0;

@@ -16,6 +16,7 @@ typedef struct fv_backend_i {
     fv_status (*upload)(void *dst, const void *src, size_t bytes);
     fv_status (*download)(void *dst, const void *src, size_t bytes);
     fv_status (*zero)(void *dst, size_t bytes);
+    fv_status (*mem_info)(size_t *free_bytes, size_t *total_bytes);
 
     size_t (*conv2d_workspace)(const fv_conv_desc *d, int n, int h, int w);
     fv_status (*conv2d_fwd)(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias, fv_tensor y,

@@ -45,6 +45,7 @@ static const char *USAGE =
     "  --lr R                     Adam learning rate (default 0.05)\n"
     "  --diversity N              render N images of each objective with the diversity term\n"
     "  --diversity-weight W       weight of that term (default 100, the article's)\n"
+    "  --batch-size N             images per pass (default: as many as fit in memory)\n"
     "  --no-decorrelate           no colour decorrelation\n"
     "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
     "  --json                     one JSON object per image instead of a summary line\n"
@@ -57,7 +58,7 @@ static const char *USAGE =
     "  -v, --verbose   -h, --help   --version\n";
 
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
-       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW };
+       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH };
 
 typedef struct cli {
     const char *command, *output, *weights, *labels, *layer;
@@ -115,7 +116,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"labels", required_argument, 0, OPT_LABELS}, {"layer", required_argument, 0, OPT_LAYER},
         {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
-        {"diversity-weight", required_argument, 0, OPT_DIVW},
+        {"diversity-weight", required_argument, 0, OPT_DIVW}, {"batch-size", required_argument, 0, OPT_BATCH},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
     c->argc = argc;
@@ -195,6 +196,10 @@ static int parse_cli(int argc, char **argv, cli *c)
             break;
         }
         case OPT_NODECOR: c->cfg.decorrelate = 0; break;
+        case OPT_BATCH:
+            if (!parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return 2;
+            c->cfg.batch_size = (int)v;
+            break;
         case OPT_DIVW: {
             char *end;
             float dw = strtof(optarg, &end);
@@ -212,8 +217,13 @@ static int parse_cli(int argc, char **argv, cli *c)
         case OPT_VERSION: {
             char dev[256];
             int n = fv_cuda_probe(dev, sizeof dev);
-            printf("featvis-cuda %s\nbackends: cpu (OpenBLAS, FFTW)%s\nCUDA: %s\n", FV_VERSION,
-                   n > 0 ? "; cuda: ops not complete yet" : "", dev);
+#ifdef FV_HAVE_CUDA
+            const char *cuda = "; cuda (cuDNN, cuBLAS, cuFFT)";
+#else
+            const char *cuda = "";
+#endif
+            printf("featvis-cuda %s\nbackends: cpu (OpenBLAS, FFTW)%s\nCUDA: %s\n", FV_VERSION, cuda, dev);
+            (void)n;
             return -1;
         }
         case ':': return usage_error("option '%s' needs a value", av[optind - 1]);

@@ -178,6 +178,28 @@ static void need_tensor(const fv_net *net, int t, char *tneed, char *nneed)
     }
 }
 
+size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targets, int ntargets)
+{
+    const int T = net->ntensors;
+    int *hs = malloc(sizeof(int) * T), *ws = malloc(sizeof(int) * T);
+    char *live = calloc(T, 1), *needed = calloc(net->nnodes ? net->nnodes : 1, 1), *root_live = calloc(T, 1);
+    size_t total = 0;
+    if (hs && ws && live && needed && root_live && fv_net_shapes(net, h, w, hs, ws) == FV_OK) {
+        for (int i = 0; i < ntargets; i++) need_tensor(net, targets[i], live, needed);
+        live[net->input] = 1;
+        for (int t = 0; t < T; t++)
+            if (live[t]) root_live[root_of(net, t)] = 1;
+        for (int t = 0; t < T; t++)
+            if (root_live[t]) total += (size_t)net->tensors[t].c * hs[t] * ws[t];
+    }
+    free(hs);
+    free(ws);
+    free(live);
+    free(needed);
+    free(root_live);
+    return total;
+}
+
 void fv_plan_free(fv_plan *p)
 {
     if (!p) return;

@@ -71,6 +71,9 @@ const char *fv_net_display_name(const fv_net *net, int t);
  * message if the input is too small for a window. */
 fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws);
 
+/* Floats of activations one image needs in a plan for these targets (gradients need as many again). */
+size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targets, int ntargets);
+
 /* Buffers for one batch size and image size, holding activations and gradients of every tensor that
  * the targets need. All allocation happens here; forward/backward allocate nothing. */
 typedef struct fv_plan {

@@ -171,27 +171,19 @@ static fv_status step(render_state *s, const fv_model *m, const fv_render_config
 
 static fv_status alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
 
-fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
-                    fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx)
+/* One batch: every image of `items` in one pass. */
+static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+                              const fv_render_item *items, int nitems, fv_render_result **results, int *nresults,
+                              fv_progress_fn progress, void *ctx)
 {
     *results = NULL;
     *nresults = 0;
-    if (nitems < 1) return fv_fail(FV_ERR_ARG, "render: no objectives");
-    if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
-    if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
-    fv_backend_kind got;
-    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
     render_state s;
     memset(&s, 0, sizeof s);
-    s.be = fv_backend_get(got);
-    if (!s.be) return FV_ERR_UNSUPPORTED;
+    s.be = be;
     const int S = cfg->size;
     int B = 0;
-    for (int i = 0; i < nitems; i++) {
-        if (items[i].count < 1 || items[i].count > 64)
-            return fv_fail(FV_ERR_ARG, "objective '%s': image count %d must be 1..64", items[i].objective, items[i].count);
-        B += items[i].count;
-    }
+    for (int i = 0; i < nitems; i++) B += items[i].count;
     fv_objective *objs = calloc(nitems, sizeof *objs);
     fv_render_result *res = calloc(B, sizeof *res);
     fv_status st = FV_OK;
@@ -342,4 +334,75 @@ done:
     free(objs);
     fv_render_results_free(res, B);
     return st;
+}
+
+/* Images per batch: the user's --batch-size, else what fits in 70% of the backend's free memory
+ * (activations and gradients of every live tensor, plus the parameterisation buffers). */
+static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+                     const fv_render_item *items, int nitems)
+{
+    if (cfg->batch_size > 0) return cfg->batch_size;
+    int targets[64], nt = 0;
+    for (int i = 0; i < nitems; i++) {
+        fv_objective o;
+        if (fv_objective_parse(&m->net, items[i].objective, cfg->size, cfg->size, &o) != FV_OK) continue;
+        for (int k = 0; k < o.nterms && nt < 64; k++) targets[nt++] = o.terms[k].tensor;
+        fv_objective_free(&o);
+    }
+    size_t free_b = 0, total_b = 0;
+    if (!nt || be->mem_info(&free_b, &total_b) != FV_OK || !free_b) return 1 << 30;
+    const size_t S = cfg->size, wf = S / 2 + 1;
+    size_t per = fv_net_floats_per_image(&m->net, cfg->size, cfg->size, targets, nt) * 2 * sizeof(float) +
+                 (3 * S * wf * 2 * 4 + 3 * S * S * 6) * sizeof(float);
+    size_t b = (size_t)(0.7 * free_b) / (per ? per : 1);
+    return b < 1 ? 1 : b > (1 << 20) ? 1 << 20 : (int)b;
+}
+
+fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
+                    fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx)
+{
+    *results = NULL;
+    *nresults = 0;
+    if (nitems < 1) return fv_fail(FV_ERR_ARG, "render: no objectives");
+    if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
+    if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
+    int total = 0;
+    for (int i = 0; i < nitems; i++) {
+        if (items[i].count < 1 || items[i].count > 64)
+            return fv_fail(FV_ERR_ARG, "objective '%s': image count %d must be 1..64", items[i].objective, items[i].count);
+        total += items[i].count;
+    }
+    fv_backend_kind got;
+    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
+    const fv_backend_i *be = fv_backend_get(got);
+    if (!be) return FV_ERR_UNSUPPORTED;
+    int cap = max_batch(m, cfg, be, items, nitems);
+    fv_render_result *all = calloc(total, sizeof *all);
+    if (!all) return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    int done = 0, i = 0;
+    fv_status st = FV_OK;
+    while (i < nitems) {
+        /* Whole items (a diversity group never splits) up to `cap` images. */
+        int j = i, imgs = 0;
+        while (j < nitems && (j == i || imgs + items[j].count <= cap)) imgs += items[j++].count;
+        fv_render_result *r;
+        int nr;
+        st = render_batch(m, cfg, be, items + i, j - i, &r, &nr, progress, ctx);
+        if (st == FV_ERR_NOMEM && j - i > 1) { /* out of device memory: halve and retry */
+            cap = imgs / 2 > 0 ? imgs / 2 : 1;
+            continue;
+        }
+        if (st != FV_OK) break;
+        memcpy(all + done, r, sizeof *r * nr);
+        free(r);
+        done += nr;
+        i = j;
+    }
+    if (st != FV_OK) {
+        fv_render_results_free(all, done);
+        return st;
+    }
+    *results = all;
+    *nresults = total;
+    return FV_OK;
 }

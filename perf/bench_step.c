@@ -1,7 +1,7 @@
 /* CPU benchmark of the render step: median seconds per optimisation step (forward to the target,
  * input-gradient backward, parameterisation, Adam) for target layers x image sizes x batch sizes, on
  * the real weights. Prints a table and appends CSV rows. A benchmark, not a test: nothing is asserted.
- * usage: bench_step WEIGHTS OUT.csv [steps] [layers,..] [sizes,..] [batches,..] */
+ * usage: bench_step WEIGHTS OUT.csv [steps] [layers,..] [sizes,..] [batches,..]; FV_BENCH_BACKEND=cpu|cuda. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +69,8 @@ int main(int argc, char **argv)
     }
     fseek(csv, 0, SEEK_END);
     if (ftell(csv) == 0) fprintf(csv, "date,model,backend,layer,size,batch,steps_timed,median_step_s,steps_per_s,images_per_s_at_512_steps\n");
+    const char *bname = getenv("FV_BENCH_BACKEND");
+    fv_backend_kind bk = bname && !strcmp(bname, "cuda") ? FV_BACKEND_CUDA : FV_BACKEND_CPU;
     char date[32];
     time_t tt = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&tt));
@@ -80,8 +82,9 @@ int main(int argc, char **argv)
                 fv_render_config_default(&cfg);
                 cfg.size = atoi(sizes[s]);
                 cfg.steps = steps;
-                cfg.backend = FV_BACKEND_CPU;
+                cfg.backend = bk;
                 int B = atoi(batches[b]);
+                cfg.batch_size = B; /* one pass, whatever the memory estimate */
                 fv_render_item it = {NULL, 1};
                 char obj[64][64];
                 fv_render_item items[64];
@@ -102,7 +105,8 @@ int main(int argc, char **argv)
                 qsort(dt, t.n, sizeof *dt, cmp);
                 double med = t.n ? dt[t.n / 2] : 0;
                 printf("%-10s %5d %5d %12.3f %10.2f %18.4f\n", layers[l], cfg.size, B, med, 1 / med, B / (512 * med));
-                fprintf(csv, "%s,%s,cpu,%s,%d,%d,%d,%.4f,%.3f,%.5f\n", date, fv_model_name(m), layers[l], cfg.size, B,
+                fprintf(csv, "%s,%s,%s,%s,%d,%d,%d,%.4f,%.3f,%.5f\n", date, fv_model_name(m), fv_backend_name(bk),
+                        layers[l], cfg.size, B,
                         t.n, med, 1 / med, B / (512 * med));
                 fflush(csv);
             }

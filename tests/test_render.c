@@ -175,6 +175,32 @@ Test(render, redirected_relu_revives_dead_channels)
     fv_model_free(m);
 }
 
+/* Splitting into several passes (--batch-size) changes nothing but the pass count: same images, same
+ * order; a diversity group stays whole even when it is larger than the batch size. */
+Test(render, batch_size_splits_without_changing_images)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(48, 4);
+    fv_render_item items[3] = {{"mixed3a:1", 1}, {"mixed3b:2", 2}, {"logit:3", 1}};
+    fv_render_result *one, *split;
+    int n1, n2;
+    render(m, &cfg, items, 3, &one, &n1);
+    cfg.batch_size = 1;
+    render(m, &cfg, items, 3, &split, &n2);
+    cr_assert_eq(n1, 4);
+    cr_assert_eq(n2, 4);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_str_eq(one[i].objective, split[i].objective);
+        cr_assert_eq(one[i].index, split[i].index);
+        double worst = 0;
+        for (int k = 0; k < 3 * 48 * 48; k++) worst = fmax(worst, fabs(one[i].image.rgb[k] - split[i].image.rgb[k]));
+        cr_assert(worst <= 1e-6, "image %d (%s) differs by %g when split", i, one[i].objective, worst);
+    }
+    fv_render_results_free(one, n1);
+    fv_render_results_free(split, n2);
+    fv_model_free(m);
+}
+
 Test(render, bad_requests_fail_cleanly)
 {
     fv_model *m = load_bvlc();

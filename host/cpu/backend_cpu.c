@@ -1,5 +1,6 @@
 /* The CPU backend table: the reference implementation every other backend is tested against.
  * Memory is host memory; threads come from OpenMP loops, OpenBLAS and FFTW. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,22 @@ static fv_status cpu_copy(void *dst, const void *src, size_t bytes)
 static fv_status cpu_zero(void *dst, size_t bytes)
 {
     memset(dst, 0, bytes);
+    return FV_OK;
+}
+
+/* MemAvailable from /proc/meminfo: what a batch may use without swapping. */
+static fv_status cpu_mem_info(size_t *free_bytes, size_t *total_bytes)
+{
+    *free_bytes = *total_bytes = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return fv_fail(FV_ERR_IO, "/proc/meminfo: cannot open");
+    char line[256];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) *total_bytes = (size_t)kb * 1024;
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) *free_bytes = (size_t)kb * 1024;
+    }
+    fclose(f);
     return FV_OK;
 }
 
@@ -51,6 +68,7 @@ const fv_backend_i fv_backend_cpu = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .zero = cpu_zero,
+    .mem_info = cpu_mem_info,
     .conv2d_workspace = fv_conv2d_workspace_cpu,
     .conv2d_fwd = fv_conv2d_fwd_cpu,
     .conv2d_bwd_data = fv_conv2d_bwd_data_cpu,

@@ -92,6 +92,7 @@ typedef struct fv_render_config {
     int decorrelate;    /* colour decorrelation on (default 1) */
     float diversity_weight; /* weight of the diversity term in a group (default 1e2, the article's) */
     fv_backend_kind backend;
+    int batch_size;     /* images per pass; 0 = as many as fit in memory (default) */
     int verbose;
 } fv_render_config;
 
@@ -120,7 +121,9 @@ typedef void (*fv_progress_fn)(void *ctx, int step, int steps, const float *obj_
 /* Validate the objectives without rendering (bad layer, channel out of range, bad syntax). */
 fv_status fv_objective_check(const fv_model *m, const char *objective, int input_size);
 
-/* Render all items in one batch. *results receives one entry per image (sum of counts), malloc'd. */
+/* Render all items: in one batch when they fit (cfg->batch_size or free memory), else in several
+ * (a diversity group is never split; out of memory halves the batch and retries). *results receives one
+ * entry per image (sum of counts) in item order, malloc'd. */
 fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
                     fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx);
 void fv_render_results_free(fv_render_result *r, int n);

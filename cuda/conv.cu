@@ -1,0 +1,508 @@
+// 2-D convolution on the GPU with cuDNN, forward and backward-data (never weight gradients): the twin of
+// host/cpu/conv.c. NCHW float32, cross-correlation on OIHW weights, FP32 FMA math (no TF32). cuDNN pads
+// symmetrically only, so asymmetric (TensorFlow SAME) padding goes through an explicitly padded copy.
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "context.h"
+#include "ops_cuda.h"
+
+// ---------- descriptors (RAII, so the early returns of the check macros leak nothing) ----------
+
+struct TensorDesc {
+    cudnnTensorDescriptor_t d = nullptr;
+    TensorDesc() = default;
+    TensorDesc(const TensorDesc &) = delete;
+    TensorDesc &operator=(const TensorDesc &) = delete;
+    ~TensorDesc()
+    {
+        if (d) cudnnDestroyTensorDescriptor(d);
+    }
+};
+
+struct FilterDesc {
+    cudnnFilterDescriptor_t d = nullptr;
+    FilterDesc() = default;
+    FilterDesc(const FilterDesc &) = delete;
+    FilterDesc &operator=(const FilterDesc &) = delete;
+    ~FilterDesc()
+    {
+        if (d) cudnnDestroyFilterDescriptor(d);
+    }
+};
+
+struct ConvDesc {
+    cudnnConvolutionDescriptor_t d = nullptr;
+    ConvDesc() = default;
+    ConvDesc(const ConvDesc &) = delete;
+    ConvDesc &operator=(const ConvDesc &) = delete;
+    ~ConvDesc()
+    {
+        if (d) cudnnDestroyConvolutionDescriptor(d);
+    }
+};
+
+// (n, c, h, w) with images nstride floats apart (a view's bstride; channels/rows packed inside an image).
+static fv_status set_tensor(TensorDesc &t, int n, int c, int h, int w, long nstride)
+{
+    if (nstride > INT_MAX) return fv_fail(FV_ERR_SHAPE, "conv (cuda): image stride %ld exceeds cuDNN's int", nstride);
+    // One image: the image stride addresses nothing, so state the packed one (cuDNN then sees a packed tensor).
+    if (n == 1) nstride = (long)c * h * w;
+    if (!t.d) FV_CUDNN_CHECK(cudnnCreateTensorDescriptor(&t.d));
+    FV_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(t.d, CUDNN_DATA_FLOAT, n, c, h, w, (int)nstride, h * w, w, 1));
+    return FV_OK;
+}
+
+// ---------- shapes (as host/cpu/conv.c) ----------
+
+static int bad_view(fv_tensor t)
+{
+    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
+}
+
+static fv_status check_desc(const fv_conv_desc *d)
+{
+    const fv_window *w = &d->win;
+    if (d->cin < 1 || d->cout < 1 || w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->pad_t < 0 || w->pad_l < 0 ||
+        w->pad_b < 0 || w->pad_r < 0)
+        return fv_fail(FV_ERR_SHAPE, "conv (cuda): bad descriptor (cin %d cout %d k %dx%d s %dx%d pads %d/%d/%d/%d)",
+                       d->cin, d->cout, w->kh, w->kw, w->sh, w->sw, w->pad_t, w->pad_l, w->pad_b, w->pad_r);
+    return FV_OK;
+}
+
+static fv_status check_shapes(const fv_conv_desc *d, fv_tensor in, fv_tensor out, const char *what)
+{
+    FV_TRY(check_desc(d));
+    if (bad_view(in) || bad_view(out))
+        return fv_fail(FV_ERR_SHAPE, "conv %s (cuda): empty or inconsistent view", what);
+    const fv_window *w = &d->win;
+    if (in.h + w->pad_t + w->pad_b < w->kh || in.w + w->pad_l + w->pad_r < w->kw)
+        return fv_fail(FV_ERR_SHAPE, "conv %s (cuda): kernel %dx%d larger than padded input %dx%d", what, w->kh, w->kw,
+                       in.h, in.w);
+    int oh = fv_window_out(in.h, w->kh, w->sh, w->pad_t, w->pad_b);
+    int ow = fv_window_out(in.w, w->kw, w->sw, w->pad_l, w->pad_r);
+    if (in.c != d->cin || out.c != d->cout || out.n != in.n || out.h != oh || out.w != ow)
+        return fv_fail(FV_ERR_SHAPE,
+                       "conv %s (cuda): input (%d,%d,%d,%d) and output (%d,%d,%d,%d) do not fit cin %d cout %d "
+                       "(expected output %dx%d)",
+                       what, in.n, in.c, in.h, in.w, out.n, out.c, out.h, out.w, d->cin, d->cout, oh, ow);
+    return FV_OK;
+}
+
+static int is_asymmetric(const fv_window *k) { return k->pad_t != k->pad_b || k->pad_l != k->pad_r; }
+
+// A view is "packed" when its images follow each other without gaps (one image: trivially).
+static int is_packed(fv_tensor t) { return t.n == 1 || t.bstride == fv_tensor_chw(t); }
+
+// ---------- algorithm names (for logs and errors) ----------
+
+static const char *fwd_algo_name(int a)
+{
+    static const char *names[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
+                                  "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+    return a >= 0 && a < (int)(sizeof names / sizeof *names) ? names[a] : "?";
+}
+
+static const char *bwd_algo_name(int a)
+{
+    static const char *names[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+    return a >= 0 && a < (int)(sizeof names / sizeof *names) ? names[a] : "?";
+}
+
+// ---------- the per-shape plan cache ----------
+
+// Two layout variants per direction: 0 when every caller-owned tensor is packed, 1 when one is a strided
+// view (a channel slice of a concat buffer). Some algorithms support only packed tensors, so the strided
+// variant is chosen on a stand-in strided layout; bstride itself does not enter the key.
+enum { NVARIANT = 2 };
+
+struct Choice {
+    fv_status status = FV_OK; // not FV_OK: no usable algorithm; msg says why (reported when used)
+    int algo = -1;
+    size_t ws = 0; // bytes
+    char msg[384] = "";
+};
+
+struct ConvEntry {
+    int n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr;
+    Choice fwd[NVARIANT], bwd[NVARIANT];
+    size_t ws_bytes;   // cuDNN workspace budget: the largest usable choice above
+    size_t pad_floats; // padded input / padded dx buffer, rounded up to 256 bytes (0 when symmetric)
+};
+
+static std::vector<std::unique_ptr<ConvEntry>> fv_conv_cache;
+
+extern "C" void fv_cuda_conv_cache_clear(void) { fv_conv_cache.clear(); }
+
+static bool entry_matches(const ConvEntry &e, const fv_conv_desc *d, int n, int h, int w)
+{
+    const fv_window *k = &d->win;
+    return e.n == n && e.cin == d->cin && e.h == h && e.w == w && e.cout == d->cout && e.kh == k->kh &&
+           e.kw == k->kw && e.sh == k->sh && e.sw == k->sw && e.pt == k->pad_t && e.pl == k->pad_l &&
+           e.pb == k->pad_b && e.pr == k->pad_r;
+}
+
+// The descriptors of one call as cuDNN sees it. With asymmetric padding the input side is our packed,
+// explicitly padded buffer (hp x wp) and cuDNN pads nothing.
+struct ConvDescs {
+    TensorDesc x, y;
+    FilterDesc f;
+    ConvDesc c;
+};
+
+static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_nstride, long y_nstride, ConvDescs &ds)
+{
+    const fv_window *k = &d->win;
+    int asym = is_asymmetric(k);
+    int hp = asym ? h + k->pad_t + k->pad_b : h, wp = asym ? w + k->pad_l + k->pad_r : w;
+    int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
+    int ow = fv_window_out(w, k->kw, k->sw, k->pad_l, k->pad_r);
+    FV_TRY(set_tensor(ds.x, n, d->cin, hp, wp, asym ? (long)d->cin * hp * wp : x_nstride));
+    FV_TRY(set_tensor(ds.y, n, d->cout, oh, ow, y_nstride));
+    FV_CUDNN_CHECK(cudnnCreateFilterDescriptor(&ds.f.d));
+    FV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(ds.f.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, k->kh,
+                                              k->kw));
+    FV_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&ds.c.d));
+    // Cross-correlation: OIHW weights as Caffe / TensorFlow / PyTorch apply them (no kernel flip).
+    FV_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(ds.c.d, asym ? 0 : k->pad_t, asym ? 0 : k->pad_l, k->sh, k->sw, 1,
+                                                   1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    // FMA math: FP32 kernels only, never TF32 tensor cores, so results track the CPU reference.
+    FV_CUDNN_CHECK(cudnnSetConvolutionMathType(ds.c.d, CUDNN_FMA_MATH));
+    int on, oc, ohc, owc;
+    FV_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(ds.c.d, ds.x.d, ds.f.d, &on, &oc, &ohc, &owc));
+    if (on != n || oc != d->cout || ohc != oh || owc != ow)
+        return fv_fail(FV_ERR_BACKEND, "conv (cuda): cuDNN computes output (%d,%d,%d,%d), featvis (%d,%d,%d,%d)", on,
+                       oc, ohc, owc, n, d->cout, oh, ow);
+    return FV_OK;
+}
+
+// A candidate from cuDNN's heuristics or benchmark, direction-neutral.
+struct Cand {
+    int algo;
+    cudnnStatus_t status;
+    size_t memory;
+    cudnnMathType_t math;
+};
+
+static fv_status fwd_candidates(fv_cuda_ctx *ctx, ConvDescs &ds, std::vector<Cand> &out)
+{
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int got = 0;
+    if (ctx->use_find) // runs every algorithm once (cuDNN allocates the buffers itself)
+        FV_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx->cudnn, ds.x.d, ds.f.d, ds.c.d, ds.y.d,
+                                                            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf));
+    else
+        FV_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, ds.x.d, ds.f.d, ds.c.d, ds.y.d,
+                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf));
+    out.clear();
+    for (int i = 0; i < got; i++) out.push_back({(int)perf[i].algo, perf[i].status, perf[i].memory, perf[i].mathType});
+    return FV_OK;
+}
+
+static fv_status bwd_candidates(fv_cuda_ctx *ctx, ConvDescs &ds, std::vector<Cand> &out)
+{
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int got = 0;
+    if (ctx->use_find)
+        FV_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx->cudnn, ds.f.d, ds.y.d, ds.c.d, ds.x.d,
+                                                                 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf));
+    else
+        FV_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, ds.f.d, ds.y.d, ds.c.d, ds.x.d,
+                                                                   CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf));
+    out.clear();
+    for (int i = 0; i < got; i++) out.push_back({(int)perf[i].algo, perf[i].status, perf[i].memory, perf[i].mathType});
+    return FV_OK;
+}
+
+// Workspace of one algorithm, or a status other than success when the algorithm cannot run this shape.
+static cudnnStatus_t algo_ws(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, int algo, size_t *bytes)
+{
+    *bytes = 0;
+    if (bwd)
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->cudnn, ds.f.d, ds.y.d, ds.c.d, ds.x.d,
+                                                            (cudnnConvolutionBwdDataAlgo_t)algo, bytes);
+    return cudnnGetConvolutionForwardWorkspaceSize(ctx->cudnn, ds.x.d, ds.f.d, ds.c.d, ds.y.d,
+                                                   (cudnnConvolutionFwdAlgo_t)algo, bytes);
+}
+
+// Picks the algorithm for one direction and layout: the forced one if set (FV_ERR_UNSUPPORTED when it
+// cannot run this shape), else the first candidate (cuDNN orders them fastest first) that succeeded, runs
+// in FP32 FMA math (never a tensor-op math type) and needs at most `limit` bytes of workspace.
+static void choose(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, size_t limit, const char *shape, Choice *ch)
+{
+    const char *dir = bwd ? "bwd-data" : "fwd";
+    int forced = bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo;
+    std::vector<Cand> cands;
+    fv_status s = bwd ? bwd_candidates(ctx, ds, cands) : fwd_candidates(ctx, ds, cands);
+    ch->status = FV_OK;
+    ch->algo = -1;
+    ch->ws = 0;
+    ch->msg[0] = 0;
+    if (s != FV_OK) {
+        ch->status = s;
+        snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: %s", dir, shape, fv_last_error());
+        return;
+    }
+    if (forced >= 0) {
+        // The listing knows which algorithms cannot run the shape; the workspace query double-checks.
+        bool listed_bad = false;
+        for (const Cand &c : cands)
+            if (c.algo == forced && c.status != CUDNN_STATUS_SUCCESS) listed_bad = true;
+        size_t bytes = 0;
+        cudnnStatus_t st = algo_ws(ctx, ds, bwd, forced, &bytes);
+        if (listed_bad || st != CUDNN_STATUS_SUCCESS) {
+            ch->status = FV_ERR_UNSUPPORTED;
+            snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: forced algorithm %d (%s) is not supported (%s)", dir,
+                     shape, forced, bwd ? bwd_algo_name(forced) : fwd_algo_name(forced),
+                     st != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(st) : "listed as failing");
+            return;
+        }
+        // A forced algorithm ignores the workspace cap: the test that forces it wants that algorithm.
+        ch->algo = forced;
+        ch->ws = bytes;
+        return;
+    }
+    for (const Cand &c : cands) {
+        if (c.status != CUDNN_STATUS_SUCCESS || c.memory > limit) continue;
+        if (c.math != CUDNN_FMA_MATH && c.math != CUDNN_DEFAULT_MATH) continue;
+        size_t bytes = 0;
+        if (algo_ws(ctx, ds, bwd, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) continue;
+        ch->algo = c.algo;
+        ch->ws = bytes > c.memory ? bytes : c.memory;
+        return;
+    }
+    ch->status = FV_ERR_UNSUPPORTED;
+    snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: no FP32 algorithm fits the workspace cap of %zu MiB", dir,
+             shape, limit >> 20);
+}
+
+static void log_choice(fv_cuda_ctx *ctx, int bwd, int variant, const char *shape, const Choice *ch)
+{
+    if (!ctx->verbose) return;
+    if (ch->status != FV_OK) {
+        fprintf(stderr, "%s [%s layout] (will fail if used)\n", ch->msg, variant ? "strided" : "packed");
+        return;
+    }
+    fprintf(stderr, "cudnn conv %s %s [%s layout] -> algo %d (%s), ws %.1f MiB%s\n", bwd ? "bwd-data" : "fwd", shape,
+            variant ? "strided" : "packed", ch->algo, bwd ? bwd_algo_name(ch->algo) : fwd_algo_name(ch->algo),
+            ch->ws / 1048576.0, (bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo) >= 0 ? " (forced)" : "");
+}
+
+static void shape_str(const fv_conv_desc *d, int n, int h, int w, char *buf, size_t len)
+{
+    const fv_window *k = &d->win;
+    snprintf(buf, len, "n=%d c=%d h=%d w=%d cout=%d k=%dx%d s=%dx%d pads=%d/%d/%d/%d", n, d->cin, h, w, d->cout, k->kh,
+             k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r);
+}
+
+// The cached plan for one shape, choosing (and logging) the algorithms on first use.
+static fv_status get_entry(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h, int w, ConvEntry **out)
+{
+    for (auto &e : fv_conv_cache)
+        if (entry_matches(*e, d, n, h, w)) {
+            *out = e.get();
+            return FV_OK;
+        }
+    const fv_window *k = &d->win;
+    std::unique_ptr<ConvEntry> e(new ConvEntry());
+    e->n = n, e->cin = d->cin, e->h = h, e->w = w, e->cout = d->cout, e->kh = k->kh, e->kw = k->kw;
+    e->sh = k->sh, e->sw = k->sw, e->pt = k->pad_t, e->pl = k->pad_l, e->pb = k->pad_b, e->pr = k->pad_r;
+    int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
+    int ow = fv_window_out(w, k->kw, k->sw, k->pad_l, k->pad_r);
+    long xchw = (long)d->cin * h * w, ychw = (long)d->cout * oh * ow;
+    char shape[160];
+    shape_str(d, n, h, w, shape, sizeof shape);
+    for (int v = 0; v < NVARIANT; v++) {
+        // Stand-in strided layout: as if each tensor were a slice of a buffer with one more channel.
+        ConvDescs ds;
+        FV_TRY(make_descs(d, n, h, w, v ? xchw + (long)h * w : xchw, v ? ychw + (long)oh * ow : ychw, ds));
+        choose(ctx, ds, 0, ctx->ws_cap, shape, &e->fwd[v]);
+        log_choice(ctx, 0, v, shape, &e->fwd[v]);
+        choose(ctx, ds, 1, ctx->ws_cap, shape, &e->bwd[v]);
+        log_choice(ctx, 1, v, shape, &e->bwd[v]);
+    }
+    e->ws_bytes = 0;
+    for (int v = 0; v < NVARIANT; v++) {
+        if (e->fwd[v].status == FV_OK && e->fwd[v].ws > e->ws_bytes) e->ws_bytes = e->fwd[v].ws;
+        if (e->bwd[v].status == FV_OK && e->bwd[v].ws > e->ws_bytes) e->ws_bytes = e->bwd[v].ws;
+    }
+    // One padded buffer serves both directions (a forward and a backward never run at the same time on
+    // the one stream); 64 floats = 256 bytes keep the cuDNN workspace after it aligned.
+    e->pad_floats = 0;
+    if (is_asymmetric(k)) {
+        size_t pf = (size_t)n * d->cin * (h + k->pad_t + k->pad_b) * (w + k->pad_l + k->pad_r);
+        e->pad_floats = (pf + 63) / 64 * 64;
+    }
+    *out = e.get();
+    fv_conv_cache.push_back(std::move(e));
+    return FV_OK;
+}
+
+extern "C" size_t fv_conv2d_workspace_cuda(const fv_conv_desc *d, int n, int h, int w)
+{
+    if (!d || n < 1 || h < 1 || w < 1 || check_desc(d) != FV_OK) return 0;
+    const fv_window *k = &d->win;
+    if (h + k->pad_t + k->pad_b < k->kh || w + k->pad_l + k->pad_r < k->kw) return 0;
+    fv_cuda_ctx *ctx;
+    ConvEntry *e;
+    if (fv_cuda_ctx_get(&ctx) != FV_OK || get_entry(ctx, d, n, h, w, &e) != FV_OK) return 0; // the op will fail
+    return e->pad_floats + (e->ws_bytes + sizeof(float) - 1) / sizeof(float);
+}
+
+// ---------- kernels for the explicitly padded path ----------
+
+static unsigned blocks_for(long total)
+{
+    long b = (total + 255) / 256;
+    return (unsigned)(b < 65535L * 16 ? b : 65535L * 16); // grid-stride loops cover the rest
+}
+
+// xp (n, c, hp, wp) packed = x zero-padded by (pt, pl) at the top/left; x honours its bstride.
+__global__ void pad_copy_kernel1(const float *x, long xs, int c, int h, int w, int pt, int pl, int hp, int wp, float *xp,
+                                 long total)
+{
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long plane = i / ((long)hp * wp);
+        long r = i - plane * hp * wp;
+        int yy = (int)(r / wp) - pt, xx = (int)(r % wp) - pl;
+        long b = plane / c, ch = plane - b * c;
+        xp[i] = (yy >= 0 && yy < h && xx >= 0 && xx < w) ? x[b * xs + (ch * h + yy) * (long)w + xx] : 0.0f;
+    }
+}
+
+// dx += the interior of dxp (the gradient of the padded input), one thread per dx element.
+__global__ void crop_add_kernel1(const float *dxp, int c, int h, int w, int pt, int pl, int hp, int wp, float *dx,
+                                 long dxs, long total)
+{
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long plane = i / ((long)h * w);
+        long r = i - plane * h * w;
+        int yy = (int)(r / w), xx = (int)(r % w);
+        long b = plane / c, ch = plane - b * c;
+        dx[b * dxs + (ch * h + yy) * (long)w + xx] += dxp[(plane * hp + yy + pt) * (long)wp + xx + pl];
+    }
+}
+
+// ---------- the ops ----------
+
+// Runs `call` with the cached algorithm; if cuDNN rejects it for this exact layout (the real strides or
+// pointer alignment can differ from the stand-in the choice was made on), chooses again on the real
+// descriptors within the same workspace budget and retries once. A forced algorithm is never replaced.
+template <typename Run>
+static fv_status run_conv(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, const Choice &cached, size_t budget,
+                          const char *shape, Run call)
+{
+    cudnnStatus_t st = call(cached.algo);
+    if (st == CUDNN_STATUS_SUCCESS) return FV_OK;
+    int forced = bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo;
+    const char *dir = bwd ? "bwd-data" : "fwd";
+    if (st != CUDNN_STATUS_NOT_SUPPORTED || forced >= 0)
+        return fv_fail(st == CUDNN_STATUS_NOT_SUPPORTED ? FV_ERR_UNSUPPORTED : FV_ERR_BACKEND,
+                       "cudnn conv %s %s with algo %d (%s) failed: %s", dir, shape, cached.algo,
+                       bwd ? bwd_algo_name(cached.algo) : fwd_algo_name(cached.algo), cudnnGetErrorString(st));
+    Choice again;
+    choose(ctx, ds, bwd, budget, shape, &again);
+    if (again.status != FV_OK) return fv_fail(again.status, "%s (after algo %d was rejected)", again.msg, cached.algo);
+    if (ctx->verbose)
+        fprintf(stderr, "cudnn conv %s %s: algo %d rejected for this layout, using %d (%s)\n", dir, shape, cached.algo,
+                again.algo, bwd ? bwd_algo_name(again.algo) : fwd_algo_name(again.algo));
+    st = call(again.algo);
+    if (st != CUDNN_STATUS_SUCCESS)
+        return fv_fail(FV_ERR_BACKEND, "cudnn conv %s %s with algo %d (%s) failed: %s", dir, shape, again.algo,
+                       bwd ? bwd_algo_name(again.algo) : fwd_algo_name(again.algo), cudnnGetErrorString(st));
+    return FV_OK;
+}
+
+extern "C" fv_status fv_conv2d_fwd_cuda(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
+                                        fv_tensor y, float *work)
+{
+    FV_TRY(check_shapes(d, x, y, "forward"));
+    if (!wt) return fv_fail(FV_ERR_ARG, "conv forward (cuda): no weights");
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    ConvEntry *e;
+    FV_TRY(get_entry(ctx, d, x.n, x.h, x.w, &e));
+    const fv_window *k = &d->win;
+    int asym = is_asymmetric(k);
+    // With the padded copy, only y is a caller layout; otherwise x and y both are.
+    int v = (asym ? is_packed(y) : is_packed(x) && is_packed(y)) ? 0 : 1;
+    const Choice &ch = e->fwd[v];
+    char shape[160];
+    shape_str(d, x.n, x.h, x.w, shape, sizeof shape);
+    if (ch.status != FV_OK) return fv_fail(ch.status, "%s", ch.msg);
+    if (!work && (e->pad_floats || e->ws_bytes))
+        return fv_fail(FV_ERR_ARG, "conv forward (cuda): workspace missing (%s needs %zu floats)", shape,
+                       e->pad_floats + (e->ws_bytes + 3) / 4);
+
+    ConvDescs ds;
+    FV_TRY(make_descs(d, x.n, x.h, x.w, x.bstride, y.bstride, ds));
+    const float *xin = x.data;
+    if (asym) {
+        int hp = x.h + k->pad_t + k->pad_b, wp = x.w + k->pad_l + k->pad_r;
+        long total = (long)x.n * x.c * hp * wp;
+        pad_copy_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(x.data, x.bstride, x.c, x.h, x.w, k->pad_t,
+                                                                     k->pad_l, hp, wp, work, total);
+        FV_CUDA_LAUNCHED();
+        xin = work;
+    }
+    void *ws = e->ws_bytes ? (void *)(work + e->pad_floats) : nullptr;
+    const float one = 1.0f, zero = 0.0f;
+    FV_TRY(run_conv(ctx, ds, 0, ch, e->ws_bytes, shape, [&](int algo) {
+        return cudnnConvolutionForward(ctx->cudnn, &one, ds.x.d, xin, ds.f.d, wt, ds.c.d, (cudnnConvolutionFwdAlgo_t)algo,
+                                       ws, e->ws_bytes, &zero, ds.y.d, y.data);
+    }));
+    if (bias) {
+        // y += bias broadcast over (n, h, w): C = alpha*A + beta*C with A (1, cout, 1, 1); y's descriptor
+        // carries its bstride, so a slice view is updated in place.
+        TensorDesc bd;
+        FV_TRY(set_tensor(bd, 1, d->cout, 1, 1, d->cout));
+        FV_CUDNN_CHECK(cudnnAddTensor(ctx->cudnn, &one, bd.d, bias, &one, ds.y.d, y.data));
+    }
+    return FV_OK;
+}
+
+extern "C" fv_status fv_conv2d_bwd_data_cuda(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx,
+                                             float *work)
+{
+    FV_TRY(check_shapes(d, dx, dy, "backward"));
+    if (!wt) return fv_fail(FV_ERR_ARG, "conv backward (cuda): no weights");
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    ConvEntry *e;
+    FV_TRY(get_entry(ctx, d, dx.n, dx.h, dx.w, &e));
+    const fv_window *k = &d->win;
+    int asym = is_asymmetric(k);
+    int v = (asym ? is_packed(dy) : is_packed(dx) && is_packed(dy)) ? 0 : 1;
+    const Choice &ch = e->bwd[v];
+    char shape[160];
+    shape_str(d, dx.n, dx.h, dx.w, shape, sizeof shape);
+    if (ch.status != FV_OK) return fv_fail(ch.status, "%s", ch.msg);
+    if (!work && (e->pad_floats || e->ws_bytes))
+        return fv_fail(FV_ERR_ARG, "conv backward (cuda): workspace missing (%s needs %zu floats)", shape,
+                       e->pad_floats + (e->ws_bytes + 3) / 4);
+
+    ConvDescs ds;
+    FV_TRY(make_descs(d, dx.n, dx.h, dx.w, dx.bstride, dy.bstride, ds));
+    void *ws = e->ws_bytes ? (void *)(work + e->pad_floats) : nullptr;
+    const float one = 1.0f, zero = 0.0f;
+    // Symmetric: cuDNN accumulates straight into dx (beta = 1), as the network backward ops must.
+    // Asymmetric: the gradient of the padded input lands in the padded buffer (beta = 0), and its interior
+    // is then added into dx.
+    float *dst = asym ? work : dx.data;
+    const float *beta = asym ? &zero : &one;
+    FV_TRY(run_conv(ctx, ds, 1, ch, e->ws_bytes, shape, [&](int algo) {
+        return cudnnConvolutionBackwardData(ctx->cudnn, &one, ds.f.d, wt, ds.y.d, dy.data, ds.c.d,
+                                            (cudnnConvolutionBwdDataAlgo_t)algo, ws, e->ws_bytes, beta, ds.x.d, dst);
+    }));
+    if (asym) {
+        int hp = dx.h + k->pad_t + k->pad_b, wp = dx.w + k->pad_l + k->pad_r;
+        long total = (long)dx.n * dx.c * dx.h * dx.w;
+        crop_add_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(work, dx.c, dx.h, dx.w, k->pad_t, k->pad_l, hp,
+                                                                     wp, dx.data, dx.bstride, total);
+        FV_CUDA_LAUNCHED();
+    }
+    return FV_OK;
+}

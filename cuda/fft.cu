@@ -1,0 +1,146 @@
+// FFT image parameterisation on the GPU with cuFFT: scaled spectrum -> image planes and its exact adjoint,
+// the twin of host/cpu/fft.c (same formula, ops.h). The plan owns its scratch (a complex and a real
+// buffer), so the per-step calls allocate nothing and never write their inputs; one plan, one thread.
+#include <cstdlib>
+
+#include "context.h"
+#include "ops_cuda.h"
+
+struct fv_fft_plan_cuda {
+    int n, h, w, wf;
+    cufftHandle c2r, r2c;
+    int have_c2r, have_r2c;
+    cufftComplex *cbuf; // n * h * wf
+    float *rbuf;        // n * h * w
+};
+
+static unsigned blocks_for(long total)
+{
+    long b = (total + 255) / 256;
+    return (unsigned)(b < 65535L * 16 ? b : 65535L * 16); // grid-stride loops cover the rest
+}
+
+// Columns whose bins are their own conjugate partners: weight 1 instead of 2 in the Re-formula.
+__device__ __forceinline__ bool self_conj_col(int kx, int w) { return kx == 0 || (w % 2 == 0 && kx == w / 2); }
+
+// c = spec * scale * norm, made Hermitian within the self-conjugate columns: there X'[ky] =
+// (X[ky] + conj(X[(h-ky)%h])) / 2, which leaves the real part of the inverse unchanged, so cuFFT's C2R (which
+// assumes that symmetry) evaluates the Re-formula for any spectrum. One thread per complex bin; every thread
+// reads the input spectrum only, so the partner bins need no ordering.
+__global__ void spectrum_fwd_kernel1(const float2 *spec, const float *scale, int h, int w, int wf, float norm,
+                                     float2 *c, long total)
+{
+    const long plane = (long)h * wf;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long p = i / plane, j = i - p * plane;
+        int ky = (int)(j / wf), kx = (int)(j - (long)ky * wf);
+        float g = scale[j] * norm;
+        float2 a = spec[i];
+        a.x *= g, a.y *= g;
+        if (self_conj_col(kx, w)) {
+            int ny = (h - ky) % h;
+            long jn = (long)ny * wf + kx;
+            float gn = scale[jn] * norm;
+            float2 b = spec[p * plane + jn];
+            b.x *= gn, b.y *= gn;
+            a = make_float2(0.5f * (a.x + b.x), 0.5f * (a.y - b.y)); // ny == ky: the imaginary part cancels
+        }
+        c[i] = a;
+    }
+}
+
+// dspec = c_kx * scale * norm * R2C(dimg): the adjoint (see host/cpu/fft.c for the derivation).
+__global__ void spectrum_bwd_kernel1(const float2 *r2c, const float *scale, int h, int w, int wf, float norm,
+                                     float2 *dspec, long total)
+{
+    const long plane = (long)h * wf;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long j = i % plane;
+        int kx = (int)(j % wf);
+        float g = scale[j] * norm * (self_conj_col(kx, w) ? 1.0f : 2.0f);
+        float2 v = r2c[i];
+        dspec[i] = make_float2(v.x * g, v.y * g);
+    }
+}
+
+extern "C" void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p)
+{
+    if (!p) return;
+    // Teardown errors have nowhere to go; the handles and buffers are released regardless.
+    if (p->have_c2r) cufftDestroy(p->c2r);
+    if (p->have_r2c) cufftDestroy(p->r2c);
+    cudaFree(p->cbuf);
+    cudaFree(p->rbuf);
+    free(p);
+}
+
+static fv_status plan_init(fv_fft_plan_cuda *p)
+{
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    int n = p->n, h = p->h, w = p->w, wf = p->wf;
+    FV_CUDA_CHECK(cudaMalloc((void **)&p->cbuf, sizeof(cufftComplex) * (size_t)n * h * wf));
+    FV_CUDA_CHECK(cudaMalloc((void **)&p->rbuf, sizeof(float) * (size_t)n * h * w));
+    int dims[2] = {h, w};
+    // NULL embeds: the basic layout, planes packed one after another (h x wf complex, h x w real), as the
+    // CPU plan's FFTW layout.
+    FV_CUFFT_CHECK(cufftPlanMany(&p->c2r, 2, dims, NULL, 1, h * wf, NULL, 1, h * w, CUFFT_C2R, n));
+    p->have_c2r = 1;
+    FV_CUFFT_CHECK(cufftPlanMany(&p->r2c, 2, dims, NULL, 1, h * w, NULL, 1, h * wf, CUFFT_R2C, n));
+    p->have_r2c = 1;
+    FV_CUFFT_CHECK(cufftSetStream(p->c2r, ctx->stream));
+    FV_CUFFT_CHECK(cufftSetStream(p->r2c, ctx->stream));
+    return FV_OK;
+}
+
+extern "C" fv_status fv_fft_plan_create_cuda(int n, int h, int w, fv_fft_plan_cuda **out)
+{
+    if (!out) return fv_fail(FV_ERR_ARG, "fft plan (cuda): NULL output pointer");
+    *out = NULL;
+    if (n <= 0 || h <= 0 || w <= 0) return fv_fail(FV_ERR_ARG, "fft plan (cuda): bad shape n=%d h=%d w=%d", n, h, w);
+    fv_fft_plan_cuda *p = (fv_fft_plan_cuda *)calloc(1, sizeof *p);
+    if (!p) return fv_fail(FV_ERR_NOMEM, "fft plan (cuda): out of memory");
+    p->n = n, p->h = h, p->w = w, p->wf = w / 2 + 1;
+    fv_status s = plan_init(p);
+    if (s != FV_OK) {
+        fv_fft_plan_free_cuda(p);
+        return s;
+    }
+    *out = p;
+    return FV_OK;
+}
+
+extern "C" fv_status fv_spectrum_to_image_cuda(fv_fft_plan_cuda *p, const float *spec, const float *scale,
+                                               float *img)
+{
+    if (!p || !spec || !scale || !img) return fv_fail(FV_ERR_ARG, "spectrum_to_image (cuda): NULL argument");
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    // The 1/(4hw) of the formula is folded into the scaling, before the (unnormalised) inverse.
+    float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
+    long total = (long)p->n * p->h * p->wf;
+    spectrum_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)spec, scale, p->h, p->w, p->wf,
+                                                                      norm, (float2 *)p->cbuf, total);
+    FV_CUDA_LAUNCHED();
+    // C2R may overwrite its input: it reads the plan's scratch, never the caller's spectrum.
+    FV_CUFFT_CHECK(cufftExecC2R(p->c2r, p->cbuf, img));
+    return FV_OK;
+}
+
+extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const float *dimg, const float *scale,
+                                                   float *dspec)
+{
+    if (!p || !dimg || !scale || !dspec) return fv_fail(FV_ERR_ARG, "spectrum_to_image_bwd (cuda): NULL argument");
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    // cufftExecR2C takes a non-const input; a copy keeps the caller's dimg untouched whatever cuFFT does.
+    size_t nr = (size_t)p->n * p->h * p->w;
+    FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, dimg, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
+    FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
+    float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
+    long total = (long)p->n * p->h * p->wf;
+    spectrum_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->w,
+                                                                      p->wf, norm, (float2 *)dspec, total);
+    FV_CUDA_LAUNCHED();
+    return FV_OK;
+}

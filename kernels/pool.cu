@@ -1,0 +1,162 @@
+// Max / average pooling with asymmetric padding on the GPU: the twin of host/cpu/pool.c (cuDNN pooling
+// cannot express pad_b != pad_t). The forward is one thread per output; the backward gathers, one thread
+// per input element, so it needs no atomics and adds in the CPU's order: results are bit-identical.
+#include "../cuda/context.h"
+#include "../cuda/ops_cuda.h"
+
+static int bad_view(fv_tensor t)
+{
+    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
+}
+
+static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
+
+static fv_status check_shapes(const fv_pool_desc *d, fv_tensor x, fv_tensor y, const char *what)
+{
+    const fv_window *k = &d->win;
+    if (k->kh < 1 || k->kw < 1 || k->sh < 1 || k->sw < 1 || k->pad_t < 0 || k->pad_l < 0 || k->pad_b < 0 ||
+        k->pad_r < 0 || (d->kind != FV_POOL_MAX && d->kind != FV_POOL_AVG))
+        return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): bad descriptor (k %dx%d s %dx%d pads %d/%d/%d/%d kind %d)", what,
+                       k->kh, k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r, (int)d->kind);
+    if (bad_view(x) || bad_view(y)) return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): empty or inconsistent view", what);
+    if (x.h + k->pad_t + k->pad_b < k->kh || x.w + k->pad_l + k->pad_r < k->kw)
+        return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): window %dx%d larger than padded input %dx%d", what, k->kh, k->kw,
+                       x.h, x.w);
+    int oh = fv_window_out(x.h, k->kh, k->sh, k->pad_t, k->pad_b);
+    int ow = fv_window_out(x.w, k->kw, k->sw, k->pad_l, k->pad_r);
+    if (y.n != x.n || y.c != x.c || y.h != oh || y.w != ow)
+        return fv_fail(FV_ERR_SHAPE,
+                       "pool %s (cuda): input (%d,%d,%d,%d) gives output (%d,%d,%d,%d), not (%d,%d,%d,%d)", what, x.n,
+                       x.c, x.h, x.w, x.n, x.c, oh, ow, y.n, y.c, y.h, y.w);
+    return FV_OK;
+}
+
+// The in-image part [y0, y1) x [x0, x1) of output (oy, ox)'s window (as clip_window in pool.c).
+static __device__ __forceinline__ void clip_window(const fv_window &k, int h, int w, int oy, int ox, int *y0,
+                                                   int *y1, int *x0, int *x1)
+{
+    int ys = oy * k.sh - k.pad_t, xs = ox * k.sw - k.pad_l;
+    *y0 = ys < 0 ? 0 : ys;
+    *x0 = xs < 0 ? 0 : xs;
+    *y1 = ys + k.kh > h ? h : ys + k.kh;
+    *x1 = xs + k.kw > w ? w : xs + k.kw;
+}
+
+// Index within the plane of the first (row-major) maximum of the clipped window, -1 if it is empty.
+// The same strict '>' as the CPU, so ties and NaNs resolve identically.
+static __device__ __forceinline__ long first_max(const float *p, int w, int y0, int y1, int x0, int x1)
+{
+    long best = -1;
+    float bv = 0.0f;
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+            long i = (long)iy * w + ix;
+            float v = p[i];
+            if (best < 0 || v > bv) best = i, bv = v;
+        }
+    return best;
+}
+
+// One thread per output element; planes are (b, c) pairs, located through each view's bstride.
+__global__ void pool_fwd_kernel1(fv_window k, int avg, int c, int h, int w, const float *x, long xs, int oh, int ow,
+                                 float *y, long ys, long total)
+{
+    const long ohw = (long)oh * ow;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long pl = i / ohw;
+        long r = i - pl * ohw;
+        int oy = (int)(r / ow), ox = (int)(r - (long)oy * ow);
+        long b = pl / c, ch = pl - b * c;
+        const float *xp = x + b * xs + ch * h * (long)w;
+        int y0, y1, x0, x1;
+        clip_window(k, h, w, oy, ox, &y0, &y1, &x0, &x1);
+        float v = 0.0f;
+        if (!avg) {
+            long m = first_max(xp, w, y0, y1, x0, x1);
+            if (m >= 0) v = xp[m];
+        } else if (y1 > y0 && x1 > x0) {
+            float s = 0.0f; // row-major float sum, as the CPU
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) s += xp[(long)iy * w + ix];
+            v = s / (float)((y1 - y0) * (x1 - x0));
+        }
+        y[b * ys + ch * ohw + r] = v;
+    }
+}
+
+// One thread per input element (iy, ix): visits the windows containing it in the CPU's (oy, ox) order,
+// adds each window's share into a register seeded with dx, and stores once. Max windows recompute
+// their first argmax from x and pass g only if it is this element.
+// Window oy covers padded rows [oy*sh, oy*sh + kh); padded row P = iy + pad_t lies in it iff
+// (P - kh + 1)/sh <= oy <= P/sh (rounded inwards), clipped to [0, oh).
+__global__ void pool_bwd_kernel1(fv_window k, int avg, int c, int h, int w, const float *x, long xs, int oh, int ow,
+                                 const float *g, long gs, float *dx, long ds, long total)
+{
+    const long hw = (long)h * w, ohw = (long)oh * ow;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        long pl = i / hw;
+        long r = i - pl * hw;
+        int iy = (int)(r / w), ix = (int)(r - (long)iy * w);
+        long b = pl / c, ch = pl - b * c;
+        const float *xp = x + b * xs + ch * hw;
+        const float *gp = g + b * gs + ch * ohw;
+        float *dp = dx + b * ds + ch * hw + r;
+
+        int py = iy + k.pad_t, px = ix + k.pad_l;
+        int ly = py - k.kh + 1, lx = px - k.kw + 1;
+        int oy0 = ly <= 0 ? 0 : (ly + k.sh - 1) / k.sh, ox0 = lx <= 0 ? 0 : (lx + k.sw - 1) / k.sw;
+        int oy1 = py / k.sh, ox1 = px / k.sw;
+        if (oy1 > oh - 1) oy1 = oh - 1;
+        if (ox1 > ow - 1) ox1 = ow - 1;
+
+        float acc = *dp;
+        for (int oy = oy0; oy <= oy1; oy++)
+            for (int ox = ox0; ox <= ox1; ox++) {
+                int y0, y1, x0, x1;
+                clip_window(k, h, w, oy, ox, &y0, &y1, &x0, &x1);
+                float gv = gp[(long)oy * ow + ox];
+                if (!avg) {
+                    if (first_max(xp, w, y0, y1, x0, x1) == r) acc += gv;
+                } else {
+                    // The window holds (iy, ix), so it is never empty here.
+                    acc += gv / (float)((y1 - y0) * (x1 - x0));
+                }
+            }
+        *dp = acc;
+    }
+}
+
+static unsigned blocks_for(long total)
+{
+    long nb = (total + 255) / 256;
+    return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
+}
+
+extern "C" fv_status fv_pool_fwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y)
+{
+    FV_TRY(check_shapes(d, x, y, "forward"));
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    long total = (long)y.n * y.c * y.h * y.w;
+    pool_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
+                                                                  x.data, x.bstride, y.h, y.w, y.data, y.bstride,
+                                                                  total);
+    FV_CUDA_LAUNCHED();
+    return FV_OK;
+}
+
+extern "C" fv_status fv_pool_bwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
+{
+    FV_TRY(check_shapes(d, x, y, "backward"));
+    if (bad_view(dy) || bad_view(dx) || !same_shape(dy, y) || !same_shape(dx, x))
+        return fv_fail(FV_ERR_SHAPE, "pool backward (cuda): dy (%d,%d,%d,%d) / dx (%d,%d,%d,%d) do not match y / x",
+                       dy.n, dy.c, dy.h, dy.w, dx.n, dx.c, dx.h, dx.w);
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    long total = (long)x.n * x.c * x.h * x.w;
+    pool_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
+                                                                  x.data, x.bstride, y.h, y.w, dy.data, dy.bstride,
+                                                                  dx.data, dx.bstride, total);
+    FV_CUDA_LAUNCHED();
+    return FV_OK;
+}

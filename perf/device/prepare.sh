@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run HERE before a device call: builds for sm_90 and fills .carry/ (git-ignored) with what the device
+# machine lacks: our binaries, the non-CUDA shared libraries they load (libpng, FFTW, OpenBLAS,
+# protobuf-c, Criterion and their dependencies), the BVLC weights and test data. cuDNN, cuBLAS, cuFFT
+# and the CUDA runtime come from the device's own Python packages (check.sh finds them).
+# Then: device run, command "bash perf/device/check.sh", carry [".carry"].
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cmake -S . -B build-sm90 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+      -DFV_SHARED_DIR=.carry/shared >/dev/null
+cmake --build build-sm90 -j"$(nproc)" >/dev/null
+rm -rf .carry && mkdir -p .carry/bin .carry/lib .carry/shared/models/bvlc_googlenet/testdata
+bins="featvis-cuda bench_step test_cuda test_cuda_parity test_ops test_net"
+for b in $bins; do cp build-sm90/$b .carry/bin/; done
+# every shared library they load, except libc's family and the CUDA libraries the device provides
+for b in $bins; do ldd build-sm90/$b; done | awk '/=> \//{print $3}' | sort -u |
+  grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*|libcuda|libcudart|libcudnn[^/]*|libcublas[^/]*|libcufft[^/]*|libnvrtc[^/]*|libnvJitLink[^/]*)\.so' |
+  while read -r lib; do cp -L "$lib" .carry/lib/; done
+src=../shared/models/bvlc_googlenet
+cp "$src/bvlc_googlenet.caffemodel" .carry/shared/models/bvlc_googlenet/
+cp "$src/testdata/cat_224.png" "$src/testdata/synset_words.txt" .carry/shared/models/bvlc_googlenet/testdata/
+du -sh .carry
