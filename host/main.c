@@ -54,11 +54,13 @@ static const char *USAGE =
     "  --labels FILE              class names, one per line (default: found beside the weights)\n"
     "  --layer L                  layer for activations\n"
     "  -o, --output FILE.npy      where activations go\n"
+    "CUDA options:\n"
+    "  --cudnn-fwd-algo N, --cudnn-bwd-algo N   force a cuDNN convolution algorithm (tests, debugging)\n"
     "other:\n"
-    "  -v, --verbose   -h, --help   --version\n";
+    "  -v, --verbose (also logs cuDNN algorithm choices)   -h, --help   --version\n";
 
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
-       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH };
+       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO };
 
 typedef struct cli {
     const char *command, *output, *weights, *labels, *layer;
@@ -117,6 +119,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
         {"diversity-weight", required_argument, 0, OPT_DIVW}, {"batch-size", required_argument, 0, OPT_BATCH},
+        {"cudnn-fwd-algo", required_argument, 0, OPT_FWDALGO}, {"cudnn-bwd-algo", required_argument, 0, OPT_BWDALGO},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
     c->argc = argc;
@@ -212,7 +215,15 @@ static int parse_cli(int argc, char **argv, cli *c)
             if (!parse_int("--redirect-steps", optarg, 0, 1000000, &v)) return 2;
             c->cfg.redirect_steps = (int)v;
             break;
-        case 'v': c->verbose = 1; break;
+        case 'v':
+            c->verbose = 1;
+            setenv("FV_VERBOSE", "1", 1); /* read when the CUDA context is created */
+            break;
+        case OPT_FWDALGO:
+        case OPT_BWDALGO:
+            if (!parse_int(ch == OPT_FWDALGO ? "--cudnn-fwd-algo" : "--cudnn-bwd-algo", optarg, 0, 7, &v)) return 2;
+            setenv(ch == OPT_FWDALGO ? "FV_CUDNN_FWD_ALGO" : "FV_CUDNN_BWD_DATA_ALGO", optarg, 1);
+            break;
         case 'h': fputs(USAGE, stdout); return -1;
         case OPT_VERSION: {
             char dev[256];

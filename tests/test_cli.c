@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cuda_probe.h"
 #include "image.h"
 #include "npy.h"
 #include "testutil.h"
@@ -157,4 +158,17 @@ Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
     /* a single-file -o with several images is refused before any work */
     snprintf(args, sizeof args, "render mixed3a:5 mixed3a:6 -o /tmp/x.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 2);
+}
+
+/* Without a usable GPU, --backend cuda is one clear line and exit 1; auto runs on the CPU. */
+Test(cli, backend_cuda_without_a_gpu, .init = setup)
+{
+    char desc[256], out[8192], args[2048];
+    if (fv_cuda_probe(desc, sizeof desc) > 0) cr_skip_test("a GPU is present: %s", desc);
+    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 --backend cuda -o /tmp/fv_test_cli_cuda.png %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "--backend cuda") && count_lines(out) == 1, "%s", out);
+    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 -o /tmp/fv_test_cli_auto.png %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "backend cpu"), "%s", out);
 }
