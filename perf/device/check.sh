@@ -6,6 +6,8 @@ set -uo pipefail
 OUT=${OUT:-/tmp/fv-out}
 mkdir -p "$OUT"
 root=$(pwd)
+# prepare.sh packed binaries, libraries and weights; unpack beside the tree
+if [ -f .carry/pack.tar.xz ]; then tar -C .carry -xJf .carry/pack.tar.xz; fi
 site=$(python3 -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null)
 cudalibs=$(find "$site/nvidia" -maxdepth 3 -type d -name lib 2>/dev/null | tr '\n' ':')
 export LD_LIBRARY_PATH="$root/.carry/lib:$cudalibs${LD_LIBRARY_PATH:-}"

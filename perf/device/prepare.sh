@@ -3,7 +3,8 @@
 # machine lacks: our binaries, the non-CUDA shared libraries they load (libpng, FFTW, OpenBLAS,
 # protobuf-c, Criterion and their dependencies), the BVLC weights and test data. cuDNN, cuBLAS, cuFFT
 # and the CUDA runtime come from the device's own Python packages (check.sh finds them).
-# Then: device run, command "bash perf/device/check.sh", carry [".carry"].
+# Everything is packed into .carry/pack.tar.xz (the device tree may carry 64 MiB; unpacked it is ~85).
+# Then: device run, command "bash perf/device/check.sh", carry [".carry/pack.tar.xz"].
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cmake -S . -B build-sm90 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
@@ -19,4 +20,5 @@ for b in $bins; do ldd build-sm90/$b; done | awk '/=> \//{print $3}' | sort -u |
 src=../shared/models/bvlc_googlenet
 cp "$src/bvlc_googlenet.caffemodel" .carry/shared/models/bvlc_googlenet/
 cp "$src/testdata/cat_224.png" "$src/testdata/synset_words.txt" .carry/shared/models/bvlc_googlenet/testdata/
-du -sh .carry
+tar -C .carry -cJf .carry/pack.tar.xz bin lib shared
+du -sh .carry/pack.tar.xz
