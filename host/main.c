@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "featvis/featvis.h"
 #include "cuda_probe.h"
+#include "cli.h"
 #include "npy.h"
 
 static const char *USAGE =
@@ -25,6 +27,9 @@ static const char *USAGE =
     "  classify IMAGE             print the top classes of a PNG image\n"
     "  activations IMAGE          write a layer's activations (float32, 1xCxHxW) as .npy\n"
     "  layers                     list the model's layers (names, aliases, shapes at --size)\n"
+    "  render --batch JOBS.txt    render a job file into -o OUT (resumable; README, Job files)\n"
+    "  appendix                   the article's appendix as jobs: render them into -o OUT, or --write-jobs\n"
+    "  gallery OUT                build OUT/gallery/ (HTML pages, sprite sheets) from a batch run\n"
     "\n"
     "objectives (README, Objectives):\n"
     "  mixed4a:97  inception_4a/output:97  mixed4a:97@7,7 (neuron x,y)  neuron:mixed4a:97 (centre)\n"
@@ -49,6 +54,15 @@ static const char *USAGE =
     "  --no-decorrelate           no colour decorrelation\n"
     "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
     "  --json                     one JSON object per image instead of a summary line\n"
+    "batch options (render --batch, appendix):\n"
+    "  --shard K/N                this run's share of the jobs (K may be 'auto': JOB_COMPLETION_INDEX\n"
+    "                             or SLURM_ARRAY_TASK_ID); --size/--steps/--seed/--preset/--diversity\n"
+    "                             are the defaults for job lines that do not set them\n"
+    "  --skip-invalid             drop bad job lines (reported) instead of stopping\n"
+    "  --layers L1,L2,..          appendix layers (default mixed3a..mixed5b)\n"
+    "  --channels N               appendix: only the first N channels of each layer\n"
+    "  --write-jobs FILE          appendix: write the job file instead of rendering\n"
+    "  --thumb PX                 gallery thumbnail size (default 96)\n"
     "classify / activations options:\n"
     "  --top K                    classes to print (default 5)\n"
     "  --labels FILE              class names, one per line (default: found beside the weights)\n"
@@ -60,19 +74,10 @@ static const char *USAGE =
     "  -v, --verbose (also logs cuDNN algorithm choices)   -h, --help   --version\n";
 
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
-       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO };
+       OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO,
+       OPT_JOBS, OPT_SHARD, OPT_SKIPINV, OPT_LAYERS, OPT_CHANNELS, OPT_WRITEJOBS, OPT_THUMB };
 
-typedef struct cli {
-    const char *command, *output, *weights, *labels, *layer;
-    fv_model_kind model;
-    fv_render_config cfg;
-    int json, top, diversity, verbose;
-    const char **pos;
-    int npos;
-    char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
-    const char **hidden;
-    int argc;
-} cli;
+
 
 static void cli_free(cli *c)
 {
@@ -83,7 +88,7 @@ static void cli_free(cli *c)
     free(c->pos);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "featvis-cuda: ");
     fprintf(stderr, fmt, arg);
@@ -119,6 +124,10 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
         {"diversity-weight", required_argument, 0, OPT_DIVW}, {"batch-size", required_argument, 0, OPT_BATCH},
+        {"batch", required_argument, 0, OPT_JOBS}, {"shard", required_argument, 0, OPT_SHARD},
+        {"skip-invalid", no_argument, 0, OPT_SKIPINV}, {"layers", required_argument, 0, OPT_LAYERS},
+        {"channels", required_argument, 0, OPT_CHANNELS}, {"write-jobs", required_argument, 0, OPT_WRITEJOBS},
+        {"thumb", required_argument, 0, OPT_THUMB},
         {"cudnn-fwd-algo", required_argument, 0, OPT_FWDALGO}, {"cudnn-bwd-algo", required_argument, 0, OPT_BWDALGO},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -190,6 +199,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         case OPT_DIVERSITY:
             if (!parse_int("--diversity", optarg, 1, 64, &v)) return 2;
             c->diversity = (int)v;
+            c->diversity_given = 1;
             break;
         case OPT_LR: {
             char *end;
@@ -199,6 +209,19 @@ static int parse_cli(int argc, char **argv, cli *c)
             break;
         }
         case OPT_NODECOR: c->cfg.decorrelate = 0; break;
+        case OPT_JOBS: c->jobs = optarg; break;
+        case OPT_SHARD: c->shard = optarg; break;
+        case OPT_SKIPINV: c->skip_invalid = 1; break;
+        case OPT_LAYERS: c->layers = optarg; break;
+        case OPT_WRITEJOBS: c->write_jobs = optarg; break;
+        case OPT_CHANNELS:
+            if (!parse_int("--channels", optarg, 1, 100000, &v)) return 2;
+            c->channels = (int)v;
+            break;
+        case OPT_THUMB:
+            if (!parse_int("--thumb", optarg, 16, 1024, &v)) return 2;
+            c->thumb = (int)v;
+            break;
         case OPT_BATCH:
             if (!parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return 2;
             c->cfg.batch_size = (int)v;
@@ -253,7 +276,7 @@ static int parse_cli(int argc, char **argv, cli *c)
     return 0;
 }
 
-static const char *default_weights(char *buf, size_t n)
+const char *default_weights(char *buf, size_t n)
 {
     const char *env = getenv("FEATVIS_WEIGHTS");
     if (env && *env) return env;
@@ -264,7 +287,7 @@ static const char *default_weights(char *buf, size_t n)
     return buf;
 }
 
-static int load_model(cli *c, fv_model **m)
+int load_model(cli *c, fv_model **m)
 {
     char buf[1024];
     const char *path = c->weights ? c->weights : default_weights(buf, sizeof buf);
@@ -347,6 +370,7 @@ static void json_str(FILE *f, const char *s)
 
 static int cmd_render(cli *c)
 {
+    if (c->jobs) return cmd_batch(c);
     if (c->npos < 1) return usage_error("render needs at least one objective, e.g. %s", "mixed4a:97");
     int count = c->diversity > 0 ? c->diversity : 1;
     int total = c->npos * count;
@@ -579,7 +603,9 @@ int main(int argc, char **argv)
         else if (!strcmp(c.command, "classify")) rc = cmd_classify(&c);
         else if (!strcmp(c.command, "activations")) rc = cmd_activations(&c);
         else if (!strcmp(c.command, "layers")) rc = cmd_layers(&c);
-        else rc = usage_error("unknown command '%s' (render, classify, activations, layers)", c.command);
+        else if (!strcmp(c.command, "appendix")) rc = cmd_appendix(&c);
+        else if (!strcmp(c.command, "gallery")) rc = cmd_gallery(&c);
+        else rc = usage_error("unknown command '%s' (render, classify, activations, layers, appendix, gallery)", c.command);
     }
     cli_free(&c);
     return rc;

@@ -310,6 +310,10 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     fv_transform_preset(cfg->preset, &tp);
     const double t0 = now_s();
     for (int t = 0; t < cfg->steps; t++) {
+        if (cfg->cancel && *cfg->cancel) {
+            st = fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
+            goto done;
+        }
         if ((st = step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
         for (int i = 0; i < B; i++) {
             if (t == 0) res[i].obj_first = s.obj[i];
@@ -356,6 +360,14 @@ static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_ba
                  (3 * S * wf * 2 * 4 + 3 * S * S * 6) * sizeof(float);
     size_t b = (size_t)(0.7 * free_b) / (per ? per : 1);
     return b < 1 ? 1 : b > (1 << 20) ? 1 << 20 : (int)b;
+}
+
+int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems)
+{
+    fv_backend_kind got;
+    if (fv_backend_resolve(cfg->backend, &got, NULL) != FV_OK) return 1;
+    const fv_backend_i *be = fv_backend_get(got);
+    return be ? max_batch(m, cfg, be, items, nitems) : 1;
 }
 
 fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,

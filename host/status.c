@@ -21,6 +21,7 @@ const char *fv_status_str(fv_status s)
     case FV_ERR_UNSUPPORTED: return "unsupported";
     case FV_ERR_BACKEND: return "backend error";
     case FV_ERR_NUMERIC: return "non-finite value";
+    case FV_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

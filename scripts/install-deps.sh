@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs, as Debian packages, whatever the build and the tests need and this machine lacks.
+# Installs, as Debian packages, whatever the build and the tests need and this machine lacks
+# (python3-numpy and chromium are for the tests only).
 # The CUDA toolkit (nvcc, cuDNN, cuFFT, cuBLAS) is expected to be there already; without nvcc the
 # CUDA parts are simply not compiled.
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libpng-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
-      protobuf-c-compiler libcriterion-dev python3 python3-numpy)
+      protobuf-c-compiler libjansson-dev libcriterion-dev python3 python3-numpy
+      chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

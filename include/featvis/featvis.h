@@ -23,6 +23,7 @@ typedef enum fv_status {
     FV_ERR_UNSUPPORTED, /* a valid request this build cannot serve (e.g. no CUDA) */
     FV_ERR_BACKEND,     /* a backend library call failed */
     FV_ERR_NUMERIC,     /* NaN or Inf appeared */
+    FV_ERR_INTERRUPTED, /* stopped on request (SIGINT/SIGTERM) */
 } fv_status;
 
 const char *fv_status_str(fv_status s);
@@ -93,6 +94,7 @@ typedef struct fv_render_config {
     float diversity_weight; /* weight of the diversity term in a group (default 1e2, the article's) */
     fv_backend_kind backend;
     int batch_size;     /* images per pass; 0 = as many as fit in memory (default) */
+    const volatile int *cancel; /* when set and non-zero, fv_render stops at the next step (FV_ERR_INTERRUPTED) */
     int verbose;
 } fv_render_config;
 
@@ -127,6 +129,8 @@ fv_status fv_objective_check(const fv_model *m, const char *objective, int input
 fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems,
                     fv_render_result **results, int *nresults, fv_progress_fn progress, void *ctx);
 void fv_render_results_free(fv_render_result *r, int n);
+/* Images per pass fv_render would use for these items: cfg->batch_size, else what fits in memory. */
+int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems);
 
 #ifdef __cplusplus
 }

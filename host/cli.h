@@ -1,0 +1,35 @@
+/* What the command line's files share: the parsed arguments and a few helpers (host/main.c), and the
+ * batch commands (host/cli_batch.c: render --batch, appendix, gallery). */
+#ifndef FV_CLI_H
+#define FV_CLI_H
+
+#include <stddef.h>
+
+#include "featvis/featvis.h"
+
+typedef struct cli {
+    const char *command, *output, *weights, *labels, *layer;
+    const char *jobs, *shard, *layers, *write_jobs;
+    int skip_invalid, channels, thumb, diversity_given;
+    fv_model_kind model;
+    fv_render_config cfg;
+    int json, top, diversity, verbose;
+    const char **pos;
+    int npos;
+    char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
+    const char **hidden;
+    int argc;
+} cli;
+
+/* "featvis-cuda: <message> (see featvis-cuda --help)" on stderr; returns 2. */
+int usage_error(const char *fmt, const char *arg);
+/* $FEATVIS_WEIGHTS, else the cache path (written into buf); NULL if neither can be formed. */
+const char *default_weights(char *buf, size_t n);
+/* Load --weights or the default; 0 on success, else the exit code (an error line was printed). */
+int load_model(cli *c, fv_model **m);
+
+int cmd_batch(cli *c);
+int cmd_appendix(cli *c);
+int cmd_gallery(cli *c);
+
+#endif

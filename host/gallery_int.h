@@ -1,0 +1,79 @@
+/* Internals of the gallery shared by host/gallery.c (journals, classification, index page, build) and
+ * host/gallery_page.c (sprite sheets, layer pages, HTML/URL escaping and atomic file writes). */
+#ifndef FV_GALLERY_INT_H
+#define FV_GALLERY_INT_H
+
+#include <stdio.h>
+
+#include "featvis/featvis.h"
+
+#define GL_GROUP 64   /* channels per sprite sheet: 7 x 64 cells of 96 px is a 672 x 6144 sheet */
+#define GL_MAX_DIV 16 /* diversity columns a layer page shows; larger groups go to "other" */
+#define GL_FIXED 3    /* columns before the diversity ones: neuron, channel, negative */
+
+/* One journal line that parsed (after deduplication: one per key+index). */
+typedef struct gl_rec {
+    char *key, *objective, *file, *error, *preset;
+    int index, count, ok, size, steps;
+    double first, last, seconds; /* NaN when absent */
+    long seq;                    /* order read: later lines win */
+} gl_rec;
+
+typedef struct gl_branch {
+    char name[96];
+    int c0, c;
+} gl_branch;
+
+typedef struct gl_layer {
+    char name[96];
+    char slug[96];   /* file-name-safe form of name */
+    int nch, ndiv;   /* channels (rows) and diversity columns */
+    int *cell;       /* nch * (GL_FIXED + ndiv) record ids, -1 where none */
+    char *thumb_ok;  /* per cell: 1 when its thumbnail is in a sheet */
+    int nbranch;
+    gl_branch *branch; /* sorted by c0 */
+    int done, failed, unreadable;
+    int order, was; /* sort key (tensor id with a model), index before sorting */
+} gl_layer;
+
+typedef struct gl_gallery {
+    const char *out_dir;
+    char *gdir; /* out_dir/gallery */
+    int thumb;
+    FILE *log;
+    gl_rec *recs;
+    int nrecs, caprecs;
+    int njournals, nlines, bad_lines, replaced;
+    gl_layer *layers;
+    int nlayers, caplayers;
+    int *other; /* record ids of images outside every layer page */
+    int nother;
+    const char *model_name;
+    int model_warned;
+} gl_gallery;
+
+static inline int gl_cols(const gl_layer *L) { return GL_FIXED + L->ndiv; }
+
+/* Log a progress line (log may be NULL). */
+void gl_log(const gl_gallery *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write text with &, <, >, " and ' replaced by entities. */
+void gl_html(FILE *f, const char *s);
+/* Write a relative path as a URL: bytes outside [A-Za-z0-9/._~-] percent-encoded. */
+void gl_url(FILE *f, const char *s);
+/* A journal's file path that stays inside the output folder (relative, no ".." segment). */
+int gl_safe_path(const char *s);
+
+/* Atomic text files: open path.tmp.<pid>; close renames it over path (or removes it on error). */
+FILE *gl_open(const char *path, char *tmp, size_t n);
+fv_status gl_close(FILE *f, const char *tmp, const char *path);
+
+/* The page's opening up to and inside <style> with the shared CSS (the caller adds its own rules and
+ * closes with "</style></head><body>"), and the self-check script with its <pre>. */
+void gl_head(FILE *f, const char *title, int thumb);
+void gl_selfcheck(FILE *f);
+
+/* Sprite sheets of one layer (gallery/sprites/<slug>_<k>.png), then its page gallery/<slug>.html. */
+fv_status gl_write_layer(gl_gallery *g, gl_layer *L);
+
+#endif
