@@ -9,7 +9,9 @@
 #include "model.h"
 #include "objective.h"
 #include "testutil.h"
+#include "jobs.h"
 #include "tf_writer.h"
+#include <unistd.h>
 
 static fv_model *load_bvlc(void)
 {
@@ -165,34 +167,47 @@ Test(graph, input_gradient_matches_finite_differences)
 /* Writes an inception5h-topology GraphDef with small random weights: the real names, SAME padding, LRN
  * attributes, a 1008-way classifier. Branch widths are small so the test is fast; 4a's odd width (like
  * inception5h's 508) exercises channel counts read from the weights. */
-static void write_tiny_inception5h(const char *path, const char *drop, int bad_cin)
+/* Branch widths of a mixed block: 1x1, 3x3 bottleneck, 3x3, 5x5 bottleneck, 5x5, pool projection. */
+static const int TINY[9][6] = {{4, 3, 4, 2, 3, 2}, {4, 3, 4, 2, 3, 2}, {4, 3, 5, 2, 3, 2}, {4, 3, 4, 2, 3, 2},
+                               {4, 3, 4, 2, 3, 2}, {4, 3, 4, 2, 3, 2}, {4, 3, 4, 2, 3, 2}, {4, 3, 4, 2, 3, 2},
+                               {4, 3, 4, 2, 3, 2}};
+/* inception5h's own widths (its 4a has 508 channels: 192 + 204 + 48 + 64). */
+static const int REAL5H[9][6] = {{64, 96, 128, 16, 32, 32},    {128, 128, 192, 32, 96, 64},
+                                 {192, 96, 204, 16, 48, 64},   {160, 112, 224, 24, 64, 64},
+                                 {128, 128, 256, 24, 64, 64},  {112, 144, 288, 32, 64, 64},
+                                 {256, 160, 320, 32, 128, 128}, {256, 160, 320, 48, 128, 128},
+                                 {384, 192, 384, 48, 128, 128}};
+
+static void write_inception5h(const char *path, const char *drop, int bad_cin, const int (*bw)[6], int s0, int s1,
+                              int s2)
 {
     fv_tfw *w = fv_tfw_new();
     cr_assert_not_null(w);
     uint64_t seed = 100;
-    float buf[8 * 8 * 64 * 64];
+    float *buf = malloc(sizeof(float) << 21); /* the largest tensor: softmax2_w, 1024 x 1008 */
+    cr_assert_not_null(buf);
     int cin = 3;
 #define CONV(name, input, k, ci, co, s)                                                                          \
     do {                                                                                                         \
-        float bias[64];                                                                                          \
+        float bias[1024];                                                                                        \
         fv_test_fill(buf, (size_t)(k) * (k) * (ci) * (co), seed++, -0.3f, 0.3f);                                 \
         fv_test_fill(bias, (co), seed++, -0.1f, 0.1f);                                                           \
         cr_assert_eq(fv_tfw_conv(w, name, input, k, k, ci, co, s, "SAME", buf, bias), 0);                        \
     } while (0)
     cr_assert_eq(fv_tfw_placeholder(w, "input"), 0);
-    CONV("conv2d0", "input", 7, cin, 8, 2);
+    CONV("conv2d0", "input", 7, cin, s0, 2);
     cr_assert_eq(fv_tfw_pool(w, "maxpool0", "conv2d0", "MaxPool", 3, 2, "SAME"), 0);
     cr_assert_eq(fv_tfw_lrn(w, "localresponsenorm0", "maxpool0", 2, 1.0f, 0.0001f, 0.75f), 0);
-    CONV("conv2d1", "localresponsenorm0", 1, 8, 8, 1);
-    CONV("conv2d2", "conv2d1", 3, 8, 12, 1);
+    CONV("conv2d1", "localresponsenorm0", 1, s0, s1, 1);
+    CONV("conv2d2", "conv2d1", 3, s1, s2, 1);
     cr_assert_eq(fv_tfw_lrn(w, "localresponsenorm1", "conv2d2", 2, 1.0f, 0.0001f, 0.75f), 0);
     cr_assert_eq(fv_tfw_pool(w, "maxpool1", "localresponsenorm1", "MaxPool", 3, 2, "SAME"), 0);
     const char *blocks[] = {"3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"};
     char prev[64] = "maxpool1";
-    cin = 12;
+    cin = s2;
     for (int i = 0; i < 9; i++) {
         char n[8][64];
-        const int c1 = 4, c3r = 3, c3 = i == 2 ? 5 : 4, c5r = 2, c5 = 3, cp = 2;
+        const int c1 = bw[i][0], c3r = bw[i][1], c3 = bw[i][2], c5r = bw[i][3], c5 = bw[i][4], cp = bw[i][5];
         snprintf(n[0], 64, "mixed%s_1x1", blocks[i]);
         snprintf(n[1], 64, "mixed%s_3x3_bottleneck", blocks[i]);
         snprintf(n[2], 64, "mixed%s_3x3", blocks[i]);
@@ -220,13 +235,19 @@ static void write_tiny_inception5h(const char *path, const char *drop, int bad_c
     }
     cr_assert_eq(fv_tfw_pool(w, "avgpool0", prev, "AvgPool", 7, 1, "VALID"), 0);
     fv_test_fill(buf, (size_t)cin * 1008, seed++, -0.2f, 0.2f);
-    float fb[1008];
+    static float fb[1008];
     fv_test_fill(fb, 1008, seed++, -0.1f, 0.1f);
     cr_assert_eq(fv_tfw_matmul_fc(w, "softmax2", "avgpool0", cin, 1008, buf, fb), 0);
 #undef CONV
     if (drop) cr_assert_eq(fv_tfw_remove(w, drop), 0);
     cr_assert_eq(fv_tfw_write(w, path), 0);
     fv_tfw_free(w);
+    free(buf);
+}
+
+static void write_tiny_inception5h(const char *path, const char *drop, int bad_cin)
+{
+    write_inception5h(path, drop, bad_cin, TINY, 8, 8, 12);
 }
 
 Test(inception5h, builds_from_a_graphdef_with_tf_semantics)
@@ -382,4 +403,26 @@ Test(objective, rejects_bad_text_with_reasons)
     rejects(m, "0.5 mixed4a:1", "'*'");
     rejects(m, "data:0", "unknown layer");
     fv_model_free(m);
+}
+
+/* The article's appendix on inception5h's channel counts (RECIPE.md): 5,484 channels of mixed3a..mixed5b,
+ * 4 jobs and 7 optimised images each = 38,388 images. The graph has the real widths, random weights. */
+Test(inception5h, appendix_expands_to_5484_channels_and_38388_images, .timeout = 120)
+{
+    const char *path = "/tmp/fv_test_inception5h_real_widths.pb";
+    write_inception5h(path, NULL, 0, REAL5H, 64, 64, 192);
+    fv_model *m;
+    cr_assert_eq(fv_model_load(path, FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
+    int c, h, w;
+    cr_assert_eq(fv_model_layer_shape(m, "mixed4a", 224, &c, &h, &w), FV_OK);
+    cr_assert_eq(c, 508);
+    fv_joblist jl = {0, 0, NULL};
+    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, NULL, &jl), FV_OK, "%s", fv_last_error());
+    int images = 0;
+    for (int i = 0; i < jl.n; i++) images += jl.jobs[i].diversity > 1 ? jl.jobs[i].diversity : 1;
+    cr_assert_eq(jl.n, 5484 * 4);
+    cr_assert_eq(images, 38388);
+    fv_jobs_free(&jl);
+    fv_model_free(m);
+    unlink(path);
 }
