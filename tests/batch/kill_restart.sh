@@ -9,7 +9,7 @@ set -uo pipefail
 bin=$1
 weights=$2
 work=$(mktemp -d /tmp/fv_batch_test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'umount "$work/full" 2> /dev/null; rm -rf "$work"' EXIT
 export OMP_WAIT_POLICY=passive
 pass=0
 fail=0
@@ -104,6 +104,42 @@ while read -r f; do cmp -s "$work/ref/$f" "$work/shards/$f" || same=0; done < <(
   ok "two shards: $ns images, 2 journals, same bytes as one run" || bad "shards rc=$r0/$r1 images=$ns journals=$nj same=$same"
 "$bin" gallery "$work/shards" --weights "$weights" > /dev/null 2>&1 && [ -f "$work/shards/gallery/index.html" ] &&
   ok "gallery merges the shards" || bad "gallery"
+
+# 6. NaN/Inf: an absurd learning rate overflows the spectrum; each image is retried once with a derived
+# seed, then recorded as failed (exit 3); a rerun does not render them again
+printf 'mixed3a:1\nmixed3a:2 diversity=2\n' > "$work/nan.txt"
+nan=(--weights "$weights" --backend cpu --size 32 --steps 20 --lr 1e38)
+"$bin" render --batch "$work/nan.txt" -o "$work/nan" "${nan[@]}" > "$work/nan.log" 2>&1
+rc=$?
+nf=$(grep -c '"status": "failed"' "$work/nan/journal.jsonl")
+[ $rc -eq 3 ] && [ "$nf" -eq 3 ] && [ "$(find "$work/nan" -name '*.png' | wc -l)" -eq 0 ] &&
+  ok "non-finite images: retried, recorded as failed, exit 3" || bad "NaN run: rc=$rc failed lines=$nf"
+"$bin" render --batch "$work/nan.txt" -o "$work/nan" "${nan[@]}" > "$work/nan2.log" 2>&1
+grep -q "3 already done" "$work/nan2.log" && ok "rerun skips recorded failures" || bad "rerun after failures: $(tail -1 "$work/nan2.log")"
+
+# 7. disk full (a 300 KiB tmpfs, where mounting is allowed): a clear message naming the file, exit 1, the
+# journal and the images written so far intact, no temporary file; with space again the rerun completes
+mnt="$work/full"
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=300k tmpfs "$mnt" 2> /dev/null; then
+  full=(--weights "$weights" --backend cpu --size 64 --steps 2)
+  "$bin" appendix --layers mixed3a --channels 6 -o "$mnt/out" "${full[@]}" > "$work/full.log" 2>&1
+  rc=$?
+  nimg=$(find "$mnt/out" -name '*.png' | wc -l)
+  nok=$(grep -c '"status": "ok"' "$mnt/out/journal.jsonl")
+  ntmp=$(find "$mnt/out" -name '*.tmp*' | wc -l)
+  [ $rc -eq 1 ] && grep -q "No space left on device" "$work/full.log" && [ "$nimg" -eq "$nok" ] && [ "$ntmp" -eq 0 ] &&
+    ok "disk full: exit 1, clear message, $nok images = journal lines, no temporary file" ||
+    bad "disk full: rc=$rc images=$nimg journal=$nok tmp=$ntmp"
+  mount -o remount,size=4m "$mnt"
+  "$bin" appendix --layers mixed3a --channels 6 -o "$mnt/out" "${full[@]}" >> "$work/full.log" 2>&1
+  rc=$?
+  nimg=$(find "$mnt/out" -name '*.png' | wc -l)
+  [ $rc -eq 0 ] && [ "$nimg" -eq 42 ] && ok "after freeing space the rerun completes (42 images)" || bad "after disk full: rc=$rc images=$nimg"
+  umount "$mnt"
+else
+  echo "skip disk-full check: cannot mount a tmpfs here"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
