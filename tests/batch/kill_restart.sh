@@ -3,7 +3,8 @@
 # small size, few steps) on the CPU, killed with SIGKILL at random moments and restarted until it
 # finishes by itself, must equal an uninterrupted run: the same files with the same bytes, one journal
 # line per image, no temporary or partial file. Then SIGTERM (clean stop, exit 4, resumable), a job
-# file with bad lines (every one reported, nothing rendered), and two shards into one folder.
+# file with bad lines (every one reported, nothing rendered), two shards into one folder, NaN images
+# (retried, then recorded as failed) and a full disk (where a tmpfs can be mounted).
 # usage: kill_restart.sh FEATVIS_BINARY WEIGHTS
 set -uo pipefail
 bin=$1
