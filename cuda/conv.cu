@@ -7,61 +7,10 @@
 #include <memory>
 #include <vector>
 
-#include "context.h"
+#include "cudnn_desc.h"
 #include "ops_cuda.h"
 
-// ---------- descriptors (RAII, so the early returns of the check macros leak nothing) ----------
-
-struct TensorDesc {
-    cudnnTensorDescriptor_t d = nullptr;
-    TensorDesc() = default;
-    TensorDesc(const TensorDesc &) = delete;
-    TensorDesc &operator=(const TensorDesc &) = delete;
-    ~TensorDesc()
-    {
-        if (d) cudnnDestroyTensorDescriptor(d);
-    }
-};
-
-struct FilterDesc {
-    cudnnFilterDescriptor_t d = nullptr;
-    FilterDesc() = default;
-    FilterDesc(const FilterDesc &) = delete;
-    FilterDesc &operator=(const FilterDesc &) = delete;
-    ~FilterDesc()
-    {
-        if (d) cudnnDestroyFilterDescriptor(d);
-    }
-};
-
-struct ConvDesc {
-    cudnnConvolutionDescriptor_t d = nullptr;
-    ConvDesc() = default;
-    ConvDesc(const ConvDesc &) = delete;
-    ConvDesc &operator=(const ConvDesc &) = delete;
-    ~ConvDesc()
-    {
-        if (d) cudnnDestroyConvolutionDescriptor(d);
-    }
-};
-
-// (n, c, h, w) with images nstride floats apart (a view's bstride; channels/rows packed inside an image).
-static fv_status set_tensor(TensorDesc &t, int n, int c, int h, int w, long nstride)
-{
-    if (nstride > INT_MAX) return fv_fail(FV_ERR_SHAPE, "conv (cuda): image stride %ld exceeds cuDNN's int", nstride);
-    // One image: the image stride addresses nothing, so state the packed one (cuDNN then sees a packed tensor).
-    if (n == 1) nstride = (long)c * h * w;
-    if (!t.d) FV_CUDNN_CHECK(cudnnCreateTensorDescriptor(&t.d));
-    FV_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(t.d, CUDNN_DATA_FLOAT, n, c, h, w, (int)nstride, h * w, w, 1));
-    return FV_OK;
-}
-
 // ---------- shapes (as host/cpu/conv.c) ----------
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
 
 static fv_status check_desc(const fv_conv_desc *d)
 {
@@ -76,7 +25,7 @@ static fv_status check_desc(const fv_conv_desc *d)
 static fv_status check_shapes(const fv_conv_desc *d, fv_tensor in, fv_tensor out, const char *what)
 {
     FV_TRY(check_desc(d));
-    if (bad_view(in) || bad_view(out))
+    if (fv_bad_view(in) || fv_bad_view(out))
         return fv_fail(FV_ERR_SHAPE, "conv %s (cuda): empty or inconsistent view", what);
     const fv_window *w = &d->win;
     if (in.h + w->pad_t + w->pad_b < w->kh || in.w + w->pad_l + w->pad_r < w->kw)
@@ -160,8 +109,8 @@ static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_n
     int hp = asym ? h + k->pad_t + k->pad_b : h, wp = asym ? w + k->pad_l + k->pad_r : w;
     int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
     int ow = fv_window_out(w, k->kw, k->sw, k->pad_l, k->pad_r);
-    FV_TRY(set_tensor(ds.x, n, d->cin, hp, wp, asym ? (long)d->cin * hp * wp : x_nstride));
-    FV_TRY(set_tensor(ds.y, n, d->cout, oh, ow, y_nstride));
+    FV_TRY(fv_cudnn_set_tensor(ds.x, n, d->cin, hp, wp, asym ? (long)d->cin * hp * wp : x_nstride, "conv"));
+    FV_TRY(fv_cudnn_set_tensor(ds.y, n, d->cout, oh, ow, y_nstride, "conv"));
     FV_CUDNN_CHECK(cudnnCreateFilterDescriptor(&ds.f.d));
     FV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(ds.f.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, k->kh,
                                               k->kw));
@@ -458,7 +407,7 @@ extern "C" fv_status fv_conv2d_fwd_cuda(const fv_conv_desc *d, fv_tensor x, cons
         // y += bias broadcast over (n, h, w): C = alpha*A + beta*C with A (1, cout, 1, 1); y's descriptor
         // carries its bstride, so a slice view is updated in place.
         TensorDesc bd;
-        FV_TRY(set_tensor(bd, 1, d->cout, 1, 1, d->cout));
+        FV_TRY(fv_cudnn_set_tensor(bd, 1, d->cout, 1, 1, d->cout, "conv"));
         FV_CUDNN_CHECK(cudnnAddTensor(ctx->cudnn, &one, bd.d, bias, &one, ds.y.d, y.data));
     }
     return FV_OK;

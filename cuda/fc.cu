@@ -3,13 +3,8 @@
 // GEMM's leading dimension and slice views need no copies.
 #include <climits>
 
-#include "context.h"
+#include "cudnn_desc.h"
 #include "ops_cuda.h"
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
 
 static unsigned blocks_for(long total)
 {
@@ -29,7 +24,7 @@ __global__ void fc_bias_kernel1(const float *bias, int nout, float *y, long ys, 
 
 extern "C" fv_status fv_fc_fwd_cuda(fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y)
 {
-    if (bad_view(x) || bad_view(y) || nout < 1 || y.n != x.n || y.c != nout || y.h != 1 || y.w != 1)
+    if (fv_bad_view(x) || fv_bad_view(y) || nout < 1 || y.n != x.n || y.c != nout || y.h != 1 || y.w != 1)
         return fv_fail(FV_ERR_SHAPE, "fc forward (cuda): x (%d,%d,%d,%d) -> y (%d,%d,%d,%d) does not fit nout %d", x.n,
                        x.c, x.h, x.w, y.n, y.c, y.h, y.w, nout);
     if (!wt) return fv_fail(FV_ERR_ARG, "fc forward (cuda): no weights");
@@ -57,7 +52,7 @@ extern "C" fv_status fv_fc_fwd_cuda(fv_tensor x, const float *wt, const float *b
 
 extern "C" fv_status fv_fc_bwd_cuda(fv_tensor dy, const float *wt, fv_tensor dx)
 {
-    if (bad_view(dy) || bad_view(dx) || dy.n != dx.n || dy.h != 1 || dy.w != 1)
+    if (fv_bad_view(dy) || fv_bad_view(dx) || dy.n != dx.n || dy.h != 1 || dy.w != 1)
         return fv_fail(FV_ERR_SHAPE,
                        "fc backward (cuda): dy (%d,%d,%d,%d) is not (%d, nout, 1, 1) for dx (%d,%d,%d,%d)", dy.n, dy.c,
                        dy.h, dy.w, dx.n, dx.n, dx.c, dx.h, dx.w);

@@ -4,49 +4,8 @@
 #include <climits>
 #include <cmath>
 
-#include "context.h"
+#include "cudnn_desc.h"
 #include "ops_cuda.h"
-
-struct TensorDesc {
-    cudnnTensorDescriptor_t d = nullptr;
-    TensorDesc() = default;
-    TensorDesc(const TensorDesc &) = delete;
-    TensorDesc &operator=(const TensorDesc &) = delete;
-    ~TensorDesc()
-    {
-        if (d) cudnnDestroyTensorDescriptor(d);
-    }
-};
-
-struct LrnDesc {
-    cudnnLRNDescriptor_t d = nullptr;
-    LrnDesc() = default;
-    LrnDesc(const LrnDesc &) = delete;
-    LrnDesc &operator=(const LrnDesc &) = delete;
-    ~LrnDesc()
-    {
-        if (d) cudnnDestroyLRNDescriptor(d);
-    }
-};
-
-// A view as cuDNN sees it: images bstride floats apart, channels and rows packed inside an image.
-static fv_status set_view(TensorDesc &t, fv_tensor v)
-{
-    if (v.bstride > INT_MAX) return fv_fail(FV_ERR_SHAPE, "lrn (cuda): image stride %ld exceeds cuDNN's int", v.bstride);
-    // One image: the image stride addresses nothing, so state the packed one (cuDNN then sees a packed tensor).
-    long nstride = v.n == 1 ? fv_tensor_chw(v) : v.bstride;
-    FV_CUDNN_CHECK(cudnnCreateTensorDescriptor(&t.d));
-    FV_CUDNN_CHECK(
-        cudnnSetTensor4dDescriptorEx(t.d, CUDNN_DATA_FLOAT, v.n, v.c, v.h, v.w, (int)nstride, v.h * v.w, v.w, 1));
-    return FV_OK;
-}
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
 
 // The CPU's descriptor checks, then cuDNN's limits (window 1..16, k >= 1e-5, beta >= 0.01).
 static fv_status make_lrn(const fv_lrn_desc *d, const char *what, LrnDesc &ld)
@@ -70,7 +29,7 @@ static fv_status make_lrn(const fv_lrn_desc *d, const char *what, LrnDesc &ld)
 
 extern "C" fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
 {
-    if (bad_view(x) || bad_view(y) || !same_shape(x, y))
+    if (fv_bad_view(x) || fv_bad_view(y) || !fv_same_shape(x, y))
         return fv_fail(FV_ERR_SHAPE, "lrn forward (cuda): x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty", x.n,
                        x.c, x.h, x.w, y.n, y.c, y.h, y.w);
     if (x.data == y.data) return fv_fail(FV_ERR_ARG, "lrn forward (cuda): x and y must not alias");
@@ -79,8 +38,8 @@ extern "C" fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tenso
     fv_cuda_ctx *ctx;
     FV_TRY(fv_cuda_ctx_get(&ctx));
     TensorDesc xd, yd;
-    FV_TRY(set_view(xd, x));
-    FV_TRY(set_view(yd, y));
+    FV_TRY(fv_cudnn_set_view(xd, x, "lrn"));
+    FV_TRY(fv_cudnn_set_view(yd, y, "lrn"));
     const float one = 1.0f, zero = 0.0f;
     FV_CUDNN_CHECK(
         cudnnLRNCrossChannelForward(ctx->cudnn, ld.d, CUDNN_LRN_CROSS_CHANNEL_DIM1, &one, xd.d, x.data, &zero, yd.d, y.data));
@@ -91,8 +50,8 @@ extern "C" fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tenso
 // makes it accumulate, as the network backward ops must.
 extern "C" fv_status fv_lrn_bwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
 {
-    if (bad_view(x) || bad_view(y) || bad_view(dy) || bad_view(dx) || !same_shape(x, y) || !same_shape(x, dy) ||
-        !same_shape(x, dx))
+    if (fv_bad_view(x) || fv_bad_view(y) || fv_bad_view(dy) || fv_bad_view(dx) || !fv_same_shape(x, y) ||
+        !fv_same_shape(x, dy) || !fv_same_shape(x, dx))
         return fv_fail(FV_ERR_SHAPE, "lrn backward (cuda): x (%d,%d,%d,%d), y, dy, dx must all share one shape", x.n,
                        x.c, x.h, x.w);
     LrnDesc ld;
@@ -100,10 +59,10 @@ extern "C" fv_status fv_lrn_bwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tenso
     fv_cuda_ctx *ctx;
     FV_TRY(fv_cuda_ctx_get(&ctx));
     TensorDesc xd, yd, dyd, dxd;
-    FV_TRY(set_view(xd, x));
-    FV_TRY(set_view(yd, y));
-    FV_TRY(set_view(dyd, dy));
-    FV_TRY(set_view(dxd, dx));
+    FV_TRY(fv_cudnn_set_view(xd, x, "lrn"));
+    FV_TRY(fv_cudnn_set_view(yd, y, "lrn"));
+    FV_TRY(fv_cudnn_set_view(dyd, dy, "lrn"));
+    FV_TRY(fv_cudnn_set_view(dxd, dx, "lrn"));
     const float one = 1.0f;
     FV_CUDNN_CHECK(cudnnLRNCrossChannelBackward(ctx->cudnn, ld.d, CUDNN_LRN_CROSS_CHANNEL_DIM1, &one, yd.d, y.data,
                                                 dyd.d, dy.data, xd.d, x.data, &one, dxd.d, dx.data));

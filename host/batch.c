@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonw.h"
 #include "model.h"
 
 void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *buf, size_t n)
@@ -56,41 +58,13 @@ static void done_free(done_set *d)
     free(d->keys);
 }
 
-/* The string value of "name" in a flat JSON object line (escapes \" and \\ undone); 0 if absent. */
-static int json_str(const char *line, const char *name, char *out, size_t n)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", name);
-    const char *p = strstr(line, pat);
-    if (!p) return 0;
-    p += strlen(pat);
-    size_t k = 0;
-    for (; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1]) p++;
-        if (k + 1 < n) out[k++] = *p;
-    }
-    out[k] = 0;
-    return *p == '"';
-}
-
-static int json_int(const char *line, const char *name, long *v)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", name);
-    const char *p = strstr(line, pat);
-    if (!p) return 0;
-    char *end;
-    *v = strtol(p + strlen(pat), &end, 10);
-    return end != p + strlen(pat);
-}
-
 /* Every complete line of every journal*.jsonl in out_dir: ok images whose file exists, and failures. */
 static void read_journals(const char *out_dir, done_set *done)
 {
     DIR *dir = opendir(out_dir);
     if (!dir) return;
     struct dirent *e;
-    char path[4096], line[8192], key[1024], status[32], file[1024], dk[1100];
+    char path[4096], line[8192], dk[1100];
     while ((e = readdir(dir))) {
         size_t len = strlen(e->d_name);
         if (strncmp(e->d_name, "journal", 7) || len < 6 || strcmp(e->d_name + len - 6, ".jsonl")) continue;
@@ -98,20 +72,23 @@ static void read_journals(const char *out_dir, done_set *done)
         FILE *f = fopen(path, "r");
         if (!f) continue;
         while (fgets(line, sizeof line, f)) {
-            long idx;
-            /* A line cut short by a kill has no closing brace and newline: it never counts. */
-            if (!strchr(line, '\n') || !strstr(line, "}")) continue;
-            if (!json_str(line, "key", key, sizeof key) || !json_int(line, "index", &idx) ||
-                !json_str(line, "status", status, sizeof status))
-                continue;
-            if (!strcmp(status, "ok")) {
+            /* A line cut short by a kill does not parse: it never counts. */
+            json_t *o = json_loads(line, 0, NULL);
+            const char *key = o ? json_string_value(json_object_get(o, "key")) : NULL;
+            const char *status = o ? json_string_value(json_object_get(o, "status")) : NULL;
+            const char *file = o ? json_string_value(json_object_get(o, "file")) : NULL;
+            json_t *idx = o ? json_object_get(o, "index") : NULL;
+            int counts = key && status && json_is_integer(idx);
+            if (counts && !strcmp(status, "ok")) {
                 struct stat st;
-                if (!json_str(line, "file", file, sizeof file)) continue;
-                snprintf(path, sizeof path, "%s/%s", out_dir, file);
-                if (stat(path, &st) != 0 || st.st_size == 0) continue; /* journalled but gone: redo */
+                snprintf(path, sizeof path, "%s/%s", out_dir, file ? file : "");
+                counts = file && stat(path, &st) == 0 && st.st_size > 0; /* journalled but gone: redo */
             }
-            snprintf(dk, sizeof dk, "%s#%ld", key, idx);
-            done_add(done, dk);
+            if (counts) {
+                snprintf(dk, sizeof dk, "%s#%lld", key, (long long)json_integer_value(idx));
+                done_add(done, dk);
+            }
+            json_decref(o);
         }
         fclose(f);
     }
@@ -119,17 +96,6 @@ static void read_journals(const char *out_dir, done_set *done)
 }
 
 /* ---------- writing ---------- */
-
-static void json_escape(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static fv_status mkdirs(const char *path)
 {
@@ -193,17 +159,17 @@ static fv_status journal_line(journal *j, const fv_model *m, const fv_job *job, 
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     FILE *f = j->f;
     fputs("{\"key\": ", f);
-    json_escape(f, job->key);
+    fv_json_write_str(f, job->key);
     fprintf(f, ", \"index\": %d, \"count\": %d, \"objective\": ", index, job->diversity > 1 ? job->diversity : 1);
-    json_escape(f, job->objective);
+    fv_json_write_str(f, job->objective);
     fputs(", \"layer\": ", f);
-    json_escape(f, layer);
+    fv_json_write_str(f, layer);
     if (error) {
         fputs(", \"status\": \"failed\", \"error\": ", f);
-        json_escape(f, error);
+        fv_json_write_str(f, error);
     } else {
         fputs(", \"file\": ", f);
-        json_escape(f, file);
+        fv_json_write_str(f, file);
         fputs(", \"status\": \"ok\"", f);
     }
     fprintf(f, ", \"seed\": %llu, \"size\": %d, \"steps\": %d, \"preset\": \"%s\"", (unsigned long long)job->seed,

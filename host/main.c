@@ -17,6 +17,7 @@
 #include "featvis/featvis.h"
 #include "cuda_probe.h"
 #include "cli.h"
+#include "jsonw.h"
 #include "npy.h"
 
 static const char *USAGE =
@@ -357,17 +358,6 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int cmd_render(cli *c)
 {
     if (c->jobs) return cmd_batch(c);
@@ -445,9 +435,9 @@ static int cmd_render(cli *c)
         }
         if (c->json) {
             printf("{\"objective\": ");
-            json_str(stdout, res[i].objective);
+            fv_json_write_str(stdout, res[i].objective);
             printf(", \"index\": %d, \"file\": ", res[i].index);
-            json_str(stdout, path);
+            fv_json_write_str(stdout, path);
             printf(", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f, \"size\": %d, "
                    "\"steps\": %d, \"seed\": %llu, \"preset\": \"%s\", \"model\": \"%s\", \"backend\": \"%s\"}\n",
                    res[i].obj_first, res[i].obj_last, res[i].seconds, c->cfg.size, c->cfg.steps,

@@ -200,6 +200,30 @@ size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targe
     return total;
 }
 
+double fv_net_forward_macs(const fv_net *net, int h, int w, const int *targets, int ntargets)
+{
+    const int T = net->ntensors;
+    int *hs = malloc(sizeof(int) * T), *ws = malloc(sizeof(int) * T);
+    char *live = calloc(T, 1), *needed = calloc(net->nnodes ? net->nnodes : 1, 1);
+    double macs = 0;
+    if (hs && ws && live && needed && fv_net_shapes(net, h, w, hs, ws) == FV_OK) {
+        for (int i = 0; i < ntargets; i++) need_tensor(net, targets[i], live, needed);
+        for (int i = 0; i < net->nnodes; i++) {
+            const fv_net_node *nd = &net->nodes[i];
+            if (!needed[i]) continue;
+            if (nd->kind == FV_NODE_CONV)
+                macs += (double)nd->cout * nd->cin * nd->kh * nd->kw * hs[nd->out] * ws[nd->out];
+            else if (nd->kind == FV_NODE_FC)
+                macs += (double)nd->cout * nd->cin;
+        }
+    }
+    free(hs);
+    free(ws);
+    free(live);
+    free(needed);
+    return macs;
+}
+
 void fv_plan_free(fv_plan *p)
 {
     if (!p) return;

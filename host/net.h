@@ -74,6 +74,10 @@ fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws);
 /* Floats of activations one image needs in a plan for these targets (gradients need as many again). */
 size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targets, int ntargets);
 
+/* Multiply-adds of one image's forward pass through the nodes these targets need (convolutions and
+ * fully connected layers; everything else is negligible). A render step costs about twice this. */
+double fv_net_forward_macs(const fv_net *net, int h, int w, const int *targets, int ntargets);
+
 /* Buffers for one batch size and image size, holding activations and gradients of every tensor that
  * the targets need. All allocation happens here; forward/backward allocate nothing. */
 typedef struct fv_plan {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "featvis/featvis.h"
+#include "model.h"
 
 typedef struct timing {
     double last, *dt;
@@ -68,13 +69,17 @@ int main(int argc, char **argv)
         return 1;
     }
     fseek(csv, 0, SEEK_END);
-    if (ftell(csv) == 0) fprintf(csv, "date,model,backend,layer,size,batch,steps_timed,median_step_s,steps_per_s,images_per_s_at_512_steps\n");
+    if (ftell(csv) == 0)
+        fprintf(csv, "date,model,backend,device,layer,size,batch,steps_timed,median_step_s,steps_per_s,"
+                     "images_per_s_at_512_steps,gmac_fwd_per_image,tflops\n");
     const char *bname = getenv("FV_BENCH_BACKEND");
     fv_backend_kind bk = bname && !strcmp(bname, "cuda") ? FV_BACKEND_CUDA : FV_BACKEND_CPU;
     char date[32];
     time_t tt = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&tt));
-    printf("%-10s %5s %5s %12s %10s %18s\n", "layer", "size", "batch", "median s/step", "steps/s", "images/s (512 st)");
+    const char *device = getenv("FV_BENCH_DEVICE") ? getenv("FV_BENCH_DEVICE") : bk == FV_BACKEND_CUDA ? "gpu" : "cpu";
+    printf("%-10s %5s %5s %12s %10s %18s %8s %8s\n", "layer", "size", "batch", "median s/step", "steps/s",
+           "images/s (512 st)", "GMAC fwd", "TFLOP/s");
     for (int s = 0; s < ns; s++)
         for (int l = 0; l < nl; l++)
             for (int b = 0; b < nb; b++) {
@@ -104,10 +109,15 @@ int main(int argc, char **argv)
                 fv_render_results_free(r, n);
                 qsort(dt, t.n, sizeof *dt, cmp);
                 double med = t.n ? dt[t.n / 2] : 0;
-                printf("%-10s %5d %5d %12.3f %10.2f %18.4f\n", layers[l], cfg.size, B, med, 1 / med, B / (512 * med));
-                fprintf(csv, "%s,%s,%s,%s,%d,%d,%d,%.4f,%.3f,%.5f\n", date, fv_model_name(m), fv_backend_name(bk),
-                        layers[l], cfg.size, B,
-                        t.n, med, 1 / med, B / (512 * med));
+                /* a step = forward + input-backward, about 2 x the forward multiply-adds = 4 x FLOPs */
+                int tid = fv_net_find(&m->net, layers[l]);
+                double macs = fv_net_forward_macs(&m->net, cfg.size, cfg.size, &tid, 1);
+                double tflops = B * 4.0 * macs / med / 1e12;
+                printf("%-10s %5d %5d %12.4f %10.2f %18.4f %8.3f %8.3f\n", layers[l], cfg.size, B, med, 1 / med,
+                       B / (512 * med), macs / 1e9, tflops);
+                fprintf(csv, "%s,%s,%s,%s,%s,%d,%d,%d,%.5f,%.3f,%.5f,%.4f,%.4f\n", date, fv_model_name(m),
+                        fv_backend_name(bk), device, layers[l], cfg.size, B, t.n, med, 1 / med, B / (512 * med),
+                        macs / 1e9, tflops);
                 fflush(csv);
             }
     fclose(csv);

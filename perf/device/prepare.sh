@@ -4,7 +4,8 @@
 # protobuf-c, Criterion and their dependencies), the BVLC weights and test data. cuDNN, cuBLAS, cuFFT
 # and the CUDA runtime come from the device's own Python packages (check.sh finds them).
 # Everything is packed into .carry/pack.tar.xz (the device tree may carry 64 MiB; unpacked it is ~85).
-# Then: device run, command "bash perf/device/check.sh", carry [".carry/pack.tar.xz"].
+# Then: device run, command "bash perf/device/check.sh" (or perf.sh), carry [".carry/pack.tar.xz",
+# ".carry/wheels"].
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cmake -S . -B build-sm90 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
@@ -20,5 +21,11 @@ for b in $bins; do ldd build-sm90/$b; done | awk '/=> \//{print $3}' | sort -u |
 src=../shared/models/bvlc_googlenet
 cp "$src/bvlc_googlenet.caffemodel" .carry/shared/models/bvlc_googlenet/
 cp "$src/testdata/cat_224.png" "$src/testdata/synset_words.txt" .carry/shared/models/bvlc_googlenet/testdata/
+# Lucent and the packages it imports that the device image lacks (the image has torch, torchvision,
+# numpy, pillow, tqdm, pygments), for perf/device/perf.sh.
+mkdir -p .carry/wheels
+python3 -m pip download -q --no-deps -d .carry/wheels torch-lucent==0.1.8 kornia==0.4.1 decorator ipython \
+  ipython-pygments-lexers jedi parso traitlets prompt-toolkit wcwidth pexpect ptyprocess stack-data executing \
+  asttokens pure-eval matplotlib-inline > /dev/null || echo "note: wheels for Lucent not downloaded" >&2
 tar -C .carry -cJf .carry/pack.tar.xz bin lib shared
 du -sh .carry/pack.tar.xz
