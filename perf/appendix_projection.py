@@ -67,22 +67,24 @@ def main():
             k = (r["layer"], int(r["batch"]))
             ours_by_batch[k] = max(ours_by_batch.get(k, 0), float(r["images_per_s_at_512_steps"]))
 
-    def ratio(prefix, same_batch):
-        """Mean over layers of ours / peer images per second, at the same size (and batch, for batched
-        peers; Lucent renders one image at a time, so it is compared with our best batch)."""
-        rs = []
+    def ratio(prefix, same_batch, precision="fp32"):
+        """Mean over layers of ours / the peer's best variant (eager or compiled, any recipe), in images per
+        second at the same size and precision (and batch, for batched peers; Lucent renders one image at
+        a time, so it is compared with our best batch). featvis runs FP32 only so far."""
+        peer_best = {}
         for name, rows in peers.items():
             if not name.startswith(prefix):
                 continue
             for r in rows:
-                if int(r["size"]) != a.size or float(r["images_per_s"]) <= 0:
+                if int(r["size"]) != a.size or r["precision"] != precision or float(r["images_per_s"]) <= 0:
                     continue
-                if same_batch:
-                    mine = ours_by_batch.get((r["layer"], int(r["batch"])))
-                else:
-                    mine = best[r["layer"]][2] if r["layer"] in best else None
-                if mine:
-                    rs.append(mine / float(r["images_per_s"]))
+                k = (r["layer"], int(r["batch"]) if same_batch else 0)
+                peer_best[k] = max(peer_best.get(k, 0), float(r["images_per_s"]))
+        rs = []
+        for (layer, batch), v in peer_best.items():
+            mine = ours_by_batch.get((layer, batch)) if same_batch else (best[layer][2] if layer in best else None)
+            if mine:
+                rs.append(mine / v)
         return sum(rs) / len(rs) if rs else None
 
     devices = {v[3] for v in best.values() if v[3]}
