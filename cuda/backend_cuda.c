@@ -116,4 +116,6 @@ const fv_backend_i fv_backend_cuda = {
     .diversity_fwd = fv_diversity_fwd_cuda,
     .diversity_bwd = fv_diversity_bwd_cuda,
     .diversity_workspace = fv_diversity_workspace_cuda,
+    .penalty_fwd = fv_penalty_fwd_cuda,
+    .penalty_bwd = fv_penalty_bwd_cuda,
 };

@@ -73,6 +73,13 @@ size_t fv_diversity_workspace_cuda(int c, int count);
 fv_status fv_diversity_fwd_cuda(fv_tensor act, int b0, int count, float *value, float *work);
 fv_status fv_diversity_bwd_cuda(fv_tensor act, int b0, int count, float weight, fv_tensor dact, float *work);
 
+/* kernels/penalty.cu (values: host array of n floats, written after a synchronising copy; the
+ * backward accumulates into drgb) */
+fv_status fv_penalty_fwd_cuda(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                              float *values);
+fv_status fv_penalty_bwd_cuda(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                              float *drgb);
+
 #ifdef __cplusplus
 }
 #endif

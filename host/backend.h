@@ -54,6 +54,13 @@ typedef struct fv_backend_i {
     fv_status (*diversity_fwd)(fv_tensor act, int b0, int count, float *value, float *work);
     fv_status (*diversity_bwd)(fv_tensor act, int b0, int count, float weight, fv_tensor dact, float *work);
     size_t (*diversity_workspace)(int c, int count);
+
+    /* Image penalties (host/ops.h, fv_penalty_fwd_cpu): values is a host array of n floats; the
+     * backward accumulates into drgb. */
+    fv_status (*penalty_fwd)(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *values);
+    fv_status (*penalty_bwd)(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *drgb);
 } fv_backend_i;
 
 /* The backend for a resolved kind, or NULL with an error set (e.g. CUDA not built). */

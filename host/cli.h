@@ -1,5 +1,6 @@
 /* What the command line's files share: the parsed arguments and a few helpers (host/main.c), and the
- * batch commands (host/cli_batch.c: render --batch, appendix, gallery). */
+ * batch commands (host/cli_batch.c: render --batch, appendix, gallery) and dataset examples
+ * (host/cli_examples.c). */
 #ifndef FV_CLI_H
 #define FV_CLI_H
 
@@ -9,11 +10,14 @@
 
 typedef struct cli {
     const char *command, *output, *weights, *labels, *layer;
-    const char *jobs, *shard, *layers, *write_jobs;
+    const char *jobs, *shard, *layers, *write_jobs, *which;
     int skip_invalid, channels, thumb, diversity_given;
     fv_model_kind model;
     fv_render_config cfg;
     int json, top, diversity, verbose;
+    const char *images; /* examples: --images DIR */
+    int crop;           /* examples: --crop PX, side of each crop in the strips (0 = 96) */
+    int size_given;     /* --size was on the command line (examples defaults to 224, not render's 128) */
     const char **pos;
     int npos;
     char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
@@ -31,5 +35,8 @@ int load_model(cli *c, fv_model **m);
 int cmd_batch(cli *c);
 int cmd_appendix(cli *c);
 int cmd_gallery(cli *c);
+int cmd_figures(cli *c);
+/* examples --images DIR --layer L [-o OUT] [--top K] [--size S] [--crop PX] (host/cli_examples.c) */
+int cmd_examples(cli *c);
 
 #endif

@@ -212,6 +212,39 @@ static fv_status write_sheet(gl_gallery *g, gl_layer *L, int k, int *wrote)
 
 /* ---------- layer page ---------- */
 
+/* Width and height from a PNG's IHDR (bytes 16..23, big-endian), without decoding it; 0 if the file
+ * is not a PNG. The page gives every strip its size so rows do not jump while the strips load. */
+static int png_size(const char *path, int *w, int *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n != sizeof b || memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4)) return 0;
+    *w = (int)((unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19]);
+    *h = (int)((unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23]);
+    return *w > 0 && *h > 0;
+}
+
+/* The dataset-examples row of a channel (host/examples.c wrote OUT/examples/<slug>/c<NNNN>.png), under
+ * its row of optimised images as in the article's appendix; nothing when that channel has no strip. */
+static void write_examples_row(const gl_gallery *g, FILE *f, const gl_layer *L, int row)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/examples/%s/c%04d.png", g->out_dir, L->slug, row);
+    int w, h;
+    if (!png_size(path, &w, &h)) return;
+    fprintf(f, "<tr id=\"x%d\" class=\"ex\"><th></th><td colspan=\"%d\"><div class=\"exl\">dataset examples: "
+               "top / bottom / spectrum</div><div class=\"exs\"><a href=\"../examples/",
+            row, gl_cols(L));
+    gl_url(f, L->slug);
+    fprintf(f, "/c%04d.png\"><img src=\"../examples/", row);
+    gl_url(f, L->slug);
+    fprintf(f, "/c%04d.png\" width=\"%d\" height=\"%d\" alt=\"dataset examples of channel %d\"></a></div></td></tr>\n", row,
+            w, h, row);
+}
+
 static void cell_title(FILE *f, const gl_rec *r)
 {
     gl_html(f, r->objective);
@@ -270,6 +303,8 @@ static fv_status write_page(gl_gallery *g, gl_layer *L, const char *sheets)
     for (int k = 0; k < ngroups; k++)
         if (sheets[k]) fprintf(f, ".s%d{background-image:url(\"sprites/%s_%d.png\")}\n", k, L->slug, k);
     for (int c = 0; c < cols; c++) fprintf(f, ".k%d{--x:%dpx}\n", c, -c * T);
+    fprintf(f, ".exl{color:#666;font-size:11px}\n.exs{max-width:%dpx;overflow-x:auto}\n.exs img{display:block}\n",
+            cols * (T + 2));
     /* Every other layer and this layer's branches, one click away. */
     fputs("</style></head><body>\n<p><a href=\"index.html\">All layers</a>", f);
     for (int l = 0; l < g->nlayers; l++) {
@@ -308,6 +343,7 @@ static fv_status write_page(gl_gallery *g, gl_layer *L, const char *sheets)
         fprintf(f, "<tr id=\"c%d\" style=\"--y:%dpx\"><th>%d</th>", row, -(row % GL_GROUP) * T, row);
         for (int c = 0; c < cols; c++) write_cell(g, f, L, row, c);
         fputs("</tr>\n", f);
+        write_examples_row(g, f, L, row);
     }
     fputs("</tbody></table>\n", f);
     gl_selfcheck(f);

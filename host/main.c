@@ -17,6 +17,7 @@
 #include "featvis/featvis.h"
 #include "cuda_probe.h"
 #include "cli.h"
+#include "image.h"
 #include "jsonw.h"
 #include "npy.h"
 
@@ -25,12 +26,16 @@ static const char *USAGE =
     "\n"
     "commands:\n"
     "  render OBJECTIVE...        optimise one image per objective, all in one batch\n"
-    "  classify IMAGE             print the top classes of a PNG image\n"
+    "  classify IMAGE             print the top classes of an image (PNG or JPEG)\n"
     "  activations IMAGE          write a layer's activations (float32, 1xCxHxW) as .npy\n"
     "  layers                     list the model's layers (names, aliases, shapes at --size)\n"
     "  render --batch JOBS.txt    render a job file into -o OUT (resumable; README, Job files)\n"
     "  appendix                   the article's appendix as jobs: render them into -o OUT, or --write-jobs\n"
     "  gallery OUT                build OUT/gallery/ (HTML pages, sprite sheets) from a batch run\n"
+    "  examples --images DIR --layer L   dataset examples: top/bottom images and crops per channel\n"
+    "                             (PNG, JPEG) into -o OUT/examples/<layer>/ (--top K, --size S, --crop PX)\n"
+    "  figures [OBJECTIVE]        the article's figures as labelled contact sheets in -o DIR (default\n"
+    "                             figures/; --which objectives,diversity,interaction,regularisation)\n"
     "\n"
     "objectives (README, Objectives):\n"
     "  mixed4a:97  inception_4a/output:97  mixed4a:97@7,7 (neuron x,y)  neuron:mixed4a:97 (centre)\n"
@@ -54,6 +59,11 @@ static const char *USAGE =
     "  --batch-size N             images per pass (default: as many as fit in memory)\n"
     "  --no-decorrelate           no colour decorrelation\n"
     "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
+    "  --param fft|pixel          parameterisation: Fourier spectrum (default) or raw pixels\n"
+    "  --tv W, --l1 W, --l2 W, --blur W   penalties on the image, subtracted from the objective with\n"
+    "                             weight W (default 0): total variation, L1 and L2 distance from grey,\n"
+    "                             blur each step; the printed objective values include them\n"
+    "  --init IMAGE.png           start every image from this picture instead of noise\n"
     "  --json                     one JSON object per image instead of a summary line\n"
     "batch options (render --batch, appendix):\n"
     "  --shard K/N                this run's share of the jobs (K may be 'auto': JOB_COMPLETION_INDEX\n"
@@ -76,7 +86,8 @@ static const char *USAGE =
 
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
        OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO,
-       OPT_JOBS, OPT_SHARD, OPT_SKIPINV, OPT_LAYERS, OPT_CHANNELS, OPT_WRITEJOBS, OPT_THUMB };
+       OPT_IMAGES, OPT_CROP, OPT_WHICH, OPT_JOBS, OPT_SHARD, OPT_SKIPINV, OPT_LAYERS, OPT_CHANNELS, OPT_WRITEJOBS, OPT_THUMB,
+       OPT_PARAM, OPT_TV, OPT_L1, OPT_L2, OPT_BLUR, OPT_INIT };
 
 
 
@@ -125,10 +136,14 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"diversity", required_argument, 0, OPT_DIVERSITY}, {"lr", required_argument, 0, OPT_LR},
         {"no-decorrelate", no_argument, 0, OPT_NODECOR}, {"redirect-steps", required_argument, 0, OPT_REDIRECT},
         {"diversity-weight", required_argument, 0, OPT_DIVW}, {"batch-size", required_argument, 0, OPT_BATCH},
-        {"batch", required_argument, 0, OPT_JOBS}, {"shard", required_argument, 0, OPT_SHARD},
+        {"which", required_argument, 0, OPT_WHICH}, {"images", required_argument, 0, OPT_IMAGES},
+        {"crop", required_argument, 0, OPT_CROP}, {"batch", required_argument, 0, OPT_JOBS}, {"shard", required_argument, 0, OPT_SHARD},
         {"skip-invalid", no_argument, 0, OPT_SKIPINV}, {"layers", required_argument, 0, OPT_LAYERS},
         {"channels", required_argument, 0, OPT_CHANNELS}, {"write-jobs", required_argument, 0, OPT_WRITEJOBS},
         {"thumb", required_argument, 0, OPT_THUMB},
+        {"param", required_argument, 0, OPT_PARAM}, {"tv", required_argument, 0, OPT_TV},
+        {"l1", required_argument, 0, OPT_L1}, {"l2", required_argument, 0, OPT_L2},
+        {"blur", required_argument, 0, OPT_BLUR}, {"init", required_argument, 0, OPT_INIT},
         {"cudnn-fwd-algo", required_argument, 0, OPT_FWDALGO}, {"cudnn-bwd-algo", required_argument, 0, OPT_BWDALGO},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -157,6 +172,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         case OPT_SIZE:
             if (!parse_int("--size", optarg, 16, 4096, &v)) return 2;
             c->cfg.size = (int)v;
+            c->size_given = 1;
             break;
         case OPT_STEPS:
             if (!parse_int("--steps", optarg, 1, 1000000, &v)) return 2;
@@ -211,6 +227,12 @@ static int parse_cli(int argc, char **argv, cli *c)
         }
         case OPT_NODECOR: c->cfg.decorrelate = 0; break;
         case OPT_JOBS: c->jobs = optarg; break;
+        case OPT_WHICH: c->which = optarg; break;
+        case OPT_IMAGES: c->images = optarg; break;
+        case OPT_CROP:
+            if (!parse_int("--crop", optarg, 16, 512, &v)) return 2;
+            c->crop = (int)v;
+            break;
         case OPT_SHARD: c->shard = optarg; break;
         case OPT_SKIPINV: c->skip_invalid = 1; break;
         case OPT_LAYERS: c->layers = optarg; break;
@@ -233,6 +255,38 @@ static int parse_cli(int argc, char **argv, cli *c)
             if (*end || end == optarg || !(dw >= 0))
                 return usage_error("--diversity-weight '%s': expected a number >= 0", optarg);
             c->cfg.diversity_weight = dw;
+            break;
+        }
+        case OPT_PARAM:
+            if (!strcmp(optarg, "fft")) c->cfg.param_pixel = 0;
+            else if (!strcmp(optarg, "pixel")) c->cfg.param_pixel = 1;
+            else return usage_error("--param '%s': expected fft or pixel", optarg);
+            break;
+        case OPT_TV:
+        case OPT_L1:
+        case OPT_L2:
+        case OPT_BLUR: {
+            const char *name = ch == OPT_TV ? "--tv" : ch == OPT_L1 ? "--l1" : ch == OPT_L2 ? "--l2" : "--blur";
+            char *end, msg[64];
+            float wt = strtof(optarg, &end);
+            if (*end || end == optarg || !(wt >= 0) || wt > 1e30f) {
+                snprintf(msg, sizeof msg, "%s '%%s': expected a number >= 0", name);
+                return usage_error(msg, optarg);
+            }
+            float *dst = ch == OPT_TV ? &c->cfg.tv_weight : ch == OPT_L1 ? &c->cfg.l1_weight
+                       : ch == OPT_L2 ? &c->cfg.l2_weight : &c->cfg.blur_weight;
+            *dst = wt;
+            break;
+        }
+        case OPT_INIT: {
+            /* The picture lives as long as the process: the config only points at it. */
+            static fv_image init_pic;
+            fv_image_free(&init_pic);
+            if (fv_image_read(optarg, &init_pic) != FV_OK) {
+                fprintf(stderr, "featvis-cuda: --init: %s\n", fv_last_error());
+                return 1;
+            }
+            c->cfg.init = &init_pic;
             break;
         }
         case OPT_REDIRECT:
@@ -486,7 +540,7 @@ static char **read_labels(const char *explicit_path, const char *weights, int n)
 
 static int read_image(const char *path, fv_image *img)
 {
-    if (fv_image_read_png(path, img) != FV_OK) {
+    if (fv_image_read(path, img) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         return 1;
     }
@@ -595,7 +649,10 @@ int main(int argc, char **argv)
         else if (!strcmp(c.command, "layers")) rc = cmd_layers(&c);
         else if (!strcmp(c.command, "appendix")) rc = cmd_appendix(&c);
         else if (!strcmp(c.command, "gallery")) rc = cmd_gallery(&c);
-        else rc = usage_error("unknown command '%s' (render, classify, activations, layers, appendix, gallery)", c.command);
+        else if (!strcmp(c.command, "figures")) rc = cmd_figures(&c);
+        else if (!strcmp(c.command, "examples")) rc = cmd_examples(&c);
+        else rc = usage_error("unknown command '%s' (render, classify, activations, layers, appendix, gallery, figures, examples)",
+                           c.command);
     }
     cli_free(&c);
     return rc;

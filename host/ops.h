@@ -137,6 +137,23 @@ fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, c
 fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
                       float b2, float eps);
 
+/* Image penalties (the article's "spectrum of regularization", Lucid's objectives), per image b of
+ * rgb (n, 3, h, w), values in [0,1]:
+ *   values[b] = tv * TV + l1 * L1 + l2 * L2 + blur * BLUR, with
+ *   TV   = sum_c,y,x |x[y][x+1] - x[y][x]| + |x[y+1][x] - x[y][x]|  (tf.image.total_variation)
+ *   L1   = sum |x - 0.5|,  L2 = sqrt(1e-6 + sum (x - 0.5)^2)          (Lucid's L1/L2, constant 0.5)
+ *   BLUR = 0.5 * sum (x - stopgrad(blur(x)))^2                         (blur_input_each_step)
+ * where blur is Lucid's _tf_blur: per channel, 3x3 weights 1 at the centre and 0.5 around, zero
+ * padding, divided by the sum of the weights inside the image. values: host array of n floats.
+ * These are penalties (positive); the render loop subtracts them from the objective. */
+fv_status fv_penalty_fwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *values);
+/* drgb += d(values[b]) / d(rgb) (ACCUMULATES, unlike the other parameterisation ops). |.| has
+ * gradient sign(.) with sign(0) = 0 (ties pull neither way); blur(x) is held constant. The values are
+ * linear in the weights, so negated weights give the gradient of the objective's -penalty. */
+fv_status fv_penalty_bwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *drgb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,10 @@
 /* The render loop (RECIPE.md): B images, each with its own objective, optimised together in one pass.
  * spectrum -> image (inverse FFT, 1/f) -> colour + sigmoid -> transforms -> network -> objectives,
- * then the input gradient all the way back and an Adam step on the spectrum. */
+ * then the input gradient all the way back and an Adam step on the spectrum. With --param pixel the
+ * parameters are the pre-colour image itself (no FFT); penalties act on the RGB image before the
+ * transforms; --init starts every image from a picture (render_init.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <fftw3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "image.h"
 #include "model.h"
 #include "objective.h"
+#include "render_init.h"
 #include "rng.h"
 #include "transform.h"
 
@@ -56,7 +60,9 @@ typedef struct render_state {
     fv_plan *plan;
     void *fft;
     int B, S, wf;
-    size_t nspec, nimg;
+    int pixel;     /* pixel parameterisation: spec holds the pre-colour image t, no FFT */
+    int penalised; /* some penalty weight is non-zero */
+    size_t nspec, nimg; /* nspec: parameter floats (spectrum, or nimg when pixel) */
     float *spec, *dspec, *m, *v, *scale, *timg, *dtimg, *rgb, *drgb, *xr;
     float *divwork, *dirs;
     fv_obj_term *terms;  /* all terms, grouped by target tensor */
@@ -69,6 +75,7 @@ typedef struct render_state {
     fv_affine *maps;
     uint64_t *keys;
     float *obj; /* per image objective value this step */
+    float *pen; /* per image weighted penalty this step (host) */
 } render_state;
 
 static void state_free(render_state *s)
@@ -91,6 +98,7 @@ static void state_free(render_state *s)
     free(s->maps);
     free(s->keys);
     free(s->obj);
+    free(s->pen);
 }
 
 static int add_target(render_state *s, int t)
@@ -136,9 +144,10 @@ static fv_status objectives_backward(render_state *s, float diversity_weight)
     return FV_OK;
 }
 
-/* spectrum -> rgb (no transforms): the image the user gets. */
+/* parameters -> rgb (no transforms): the image the user gets. */
 static fv_status param_forward(render_state *s, int decorrelate)
 {
+    if (s->pixel) return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->spec, s->rgb);
     FV_TRY(s->be->spectrum_to_image(s->fft, s->spec, s->scale, s->timg));
     return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->timg, s->rgb);
 }
@@ -155,6 +164,11 @@ static fv_status step(render_state *s, const fv_model *m, const fv_render_config
     FV_TRY(be->preprocess_fwd(s->B, hw, m->net.perm, m->net.scale, m->net.mean, s->xr, p->act[m->net.input].data));
     FV_TRY(fv_plan_forward(p));
     FV_TRY(objectives_forward(s));
+    if (s->penalised) { /* on the untransformed image, as Lucid's T("input") before its transforms */
+        FV_TRY(be->penalty_fwd(s->B, S, S, s->rgb, cfg->tv_weight, cfg->l1_weight, cfg->l2_weight, cfg->blur_weight,
+                               s->pen));
+        for (int b = 0; b < s->B; b++) s->obj[b] -= s->pen[b];
+    }
     for (int b = 0; b < s->B; b++)
         if (!isfinite(s->obj[b]))
             return fv_fail(FV_ERR_NUMERIC, "image %d: objective became %f at step %d", b, s->obj[b], t);
@@ -164,12 +178,95 @@ static fv_status step(render_state *s, const fv_model *m, const fv_render_config
     /* back through preprocess, transforms, colour and the FFT; xr's buffer is reused for d(xr) */
     FV_TRY(be->preprocess_bwd(s->B, hw, m->net.perm, m->net.scale, p->grad[m->net.input].data, s->xr));
     FV_TRY(be->resample_bwd(s->B, 3, S, S, s->maps, S, S, s->xr, s->drgb));
-    FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
-    FV_TRY(be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
+    /* the objective is ascended, so the penalties enter with negated weights */
+    if (s->penalised)
+        FV_TRY(be->penalty_bwd(s->B, S, S, s->rgb, -cfg->tv_weight, -cfg->l1_weight, -cfg->l2_weight,
+                               -cfg->blur_weight, s->drgb));
+    if (s->pixel) {
+        FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dspec));
+    } else {
+        FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
+        FV_TRY(be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
+    }
     return be->adam(s->nspec, s->spec, s->dspec, s->m, s->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
 }
 
 static fv_status alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
+
+size_t fv_render_param_floats(int size, int param_pixel)
+{
+    return param_pixel ? (size_t)3 * size * size : (size_t)3 * size * (size / 2 + 1) * 2;
+}
+
+/* Inverse of the 3x3 colour matrix (adjugate / determinant, in double). */
+static void colour_inverse(double inv[3][3])
+{
+    const float(*M)[3] = fv_colour_matrix;
+    double det = 0;
+    for (int j = 0; j < 3; j++) {
+        for (int i = 0; i < 3; i++) {
+            const int i1 = (i + 1) % 3, i2 = (i + 2) % 3, j1 = (j + 1) % 3, j2 = (j + 2) % 3;
+            /* cyclic indices give the signed cofactor directly */
+            inv[j][i] = (double)M[i1][j1] * M[i2][j2] - (double)M[i1][j2] * M[i2][j1];
+        }
+        det += (double)M[0][j] * inv[j][0];
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) inv[i][j] /= det;
+}
+
+fv_status fv_render_init_params(const fv_image *pic, int size, int decorrelate, int param_pixel, float *out)
+{
+    if (!pic || !pic->rgb || pic->w < 1 || pic->h < 1) return fv_fail(FV_ERR_ARG, "--init: empty picture");
+    const int S = size, hw = S * S, wf = S / 2 + 1;
+    fv_image r = {0, 0, NULL};
+    FV_TRY(fv_image_resize(pic, S, S, &r));
+    double inv[3][3];
+    colour_inverse(inv);
+    float *t = param_pixel ? out : malloc(sizeof(float) * 3 * hw);
+    if (!t) {
+        fv_image_free(&r);
+        return fv_fail(FV_ERR_NOMEM, "--init: out of memory");
+    }
+    for (int i = 0; i < hw; i++) {
+        double l[3];
+        for (int c = 0; c < 3; c++) {
+            double p = r.rgb[(size_t)c * hw + i];
+            p = p < 1e-3 ? 1e-3 : p > 1 - 1e-3 ? 1 - 1e-3 : p; /* sigmoid never reaches 0 or 1 */
+            l[c] = log(p / (1 - p));
+        }
+        for (int c = 0; c < 3; c++)
+            t[(size_t)c * hw + i] =
+                (float)(decorrelate ? inv[c][0] * l[0] + inv[c][1] * l[1] + inv[c][2] * l[2] : l[c]);
+    }
+    fv_image_free(&r);
+    if (param_pixel) return FV_OK;
+    /* FFT: spec = r2c(t) * 4 / scale, one plane at a time (FFTW's unnormalised forward transform). */
+    float *re = fftwf_alloc_real((size_t)hw), *scale = malloc(sizeof(float) * S * wf);
+    fftwf_complex *co = fftwf_alloc_complex((size_t)S * wf);
+    fftwf_plan plan = re && co ? fftwf_plan_dft_r2c_2d(S, S, re, co, FFTW_ESTIMATE) : NULL;
+    fv_status st = FV_OK;
+    if (!plan || !scale) {
+        st = fv_fail(FV_ERR_NOMEM, "--init: cannot set up the FFT");
+    } else {
+        fv_spectrum_scale(S, S, 1.0f, scale);
+        for (int c = 0; c < 3; c++) {
+            memcpy(re, t + (size_t)c * hw, sizeof(float) * hw);
+            fftwf_execute(plan);
+            float *o = out + (size_t)c * S * wf * 2;
+            for (int k = 0; k < S * wf; k++) {
+                o[2 * k] = co[k][0] * 4.0f / scale[k];
+                o[2 * k + 1] = co[k][1] * 4.0f / scale[k];
+            }
+        }
+    }
+    if (plan) fftwf_destroy_plan(plan);
+    fftwf_free(re);
+    fftwf_free(co);
+    free(scale);
+    free(t);
+    return st;
+}
 
 /* One batch: every image of `items` in one pass. */
 static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
@@ -200,8 +297,10 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     s.B = B;
     s.S = S;
     s.wf = S / 2 + 1;
-    s.nspec = (size_t)B * 3 * S * s.wf * 2;
+    s.pixel = cfg->param_pixel != 0;
+    s.penalised = cfg->tv_weight != 0 || cfg->l1_weight != 0 || cfg->l2_weight != 0 || cfg->blur_weight != 0;
     s.nimg = (size_t)B * 3 * S * S;
+    s.nspec = s.pixel ? s.nimg : (size_t)B * 3 * S * s.wf * 2;
     s.terms = calloc(maxterms, sizeof *s.terms);
     s.term_tensor = calloc(maxterms, sizeof(int));
     s.term_image = calloc(maxterms, sizeof(int));
@@ -213,7 +312,8 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     s.maps = calloc(B, sizeof *s.maps);
     s.keys = calloc(B, sizeof *s.keys);
     s.obj = calloc(B, sizeof(float));
-    if (!s.terms || !s.term_tensor || !s.term_image || !s.term_values || !s.targets || !s.div_b0 || !s.div_count ||
+    s.pen = calloc(B, sizeof(float));
+    if (!s.pen || !s.terms || !s.term_tensor || !s.term_image || !s.term_values || !s.targets || !s.div_b0 || !s.div_count ||
         !s.div_tensor || !s.maps || !s.keys || !s.obj) {
         st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
         goto done;
@@ -284,24 +384,35 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     }
     if ((divw && (st = alloc_f(s.be, &s.divwork, divw)) != FV_OK) || (st = alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
         (st = alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
-        (st = alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
-        (st = alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
-        (st = alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK ||
-        (st = alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
+        (st = alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK ||
+        (st = alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
         goto done;
-    if ((st = s.be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK) goto done;
+    /* The FFT's own buffers; the pixel parameterisation needs none of them. */
+    if (!s.pixel && ((st = alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
+                     (st = alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
+                     (st = s.be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK))
+        goto done;
     {
-        /* Host-side initial values: the spectrum ~ N(0, 0.01^2) from each image's own stream. */
+        /* Host-side initial values: the parameters (spectrum, or pixels) ~ N(0, 0.01^2) from each image's
+         * own stream; or, with an init picture, that picture's parameters for every image. */
         const size_t per = s.nspec / B;
         float *host = malloc(sizeof(float) * (s.nspec > (size_t)S * s.wf ? s.nspec : (size_t)S * s.wf));
         if (!host) {
             st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
             goto done;
         }
-        fv_spectrum_scale(S, S, 1.0f, host);
-        st = s.be->upload(s.scale, host, sizeof(float) * S * s.wf);
-        for (int i = 0; i < B; i++)
-            for (size_t k = 0; k < per; k++) host[i * per + k] = (float)(0.01 * fv_rng_normal(s.keys[i], FV_RNG_STREAM_INIT + k));
+        if (!s.pixel) {
+            fv_spectrum_scale(S, S, 1.0f, host);
+            st = s.be->upload(s.scale, host, sizeof(float) * S * s.wf);
+        }
+        if (cfg->init) {
+            if (st == FV_OK) st = fv_render_init_params(cfg->init, S, cfg->decorrelate, s.pixel, host);
+            for (int i = 1; st == FV_OK && i < B; i++) memcpy(host + i * per, host, sizeof(float) * per);
+        } else {
+            for (int i = 0; i < B; i++)
+                for (size_t k = 0; k < per; k++)
+                    host[i * per + k] = (float)(0.01 * fv_rng_normal(s.keys[i], FV_RNG_STREAM_INIT + k));
+        }
         if (st == FV_OK) st = s.be->upload(s.spec, host, sizeof(float) * s.nspec);
         free(host);
         if (st != FV_OK) goto done;

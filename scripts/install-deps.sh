@@ -4,8 +4,8 @@
 # The CUDA toolkit (nvcc, cuDNN, cuFFT, cuBLAS) is expected to be there already; without nvcc the
 # CUDA parts are simply not compiled.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libpng-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
-      protobuf-c-compiler libjansson-dev libcriterion-dev python3 python3-numpy
+pkgs=(cmake make gcc pkg-config libpng-dev libjpeg62-turbo-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
+      protobuf-c-compiler libjansson-dev libcairo2-dev libcriterion-dev python3 python3-numpy
       chromium)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -98,4 +98,6 @@ const fv_backend_i fv_backend_cpu = {
     .diversity_fwd = fv_diversity_fwd_cpu,
     .diversity_bwd = fv_diversity_bwd_cpu,
     .diversity_workspace = fv_diversity_workspace_cpu,
+    .penalty_fwd = fv_penalty_fwd_cpu,
+    .penalty_bwd = fv_penalty_bwd_cpu,
 };

@@ -96,6 +96,18 @@ typedef struct fv_render_config {
     int batch_size;     /* images per pass; 0 = as many as fit in memory (default) */
     const volatile int *cancel; /* when set and non-zero, fv_render stops at the next step (FV_ERR_INTERRUPTED) */
     int verbose;
+    /* The article's "spectrum of regularization" (all off by default; the defaults leave the FFT
+     * render bit-for-bit as it was). */
+    int param_pixel;    /* 1: Lucid's pixel parameterisation (the parameters are the pre-colour image,
+                           init N(0, 0.01^2)); 0: the FFT spectrum (default) */
+    /* Penalties on each image's RGB (before the transforms), subtracted from its objective with these
+     * weights (Lucid's objectives, see host/ops.h fv_penalty_fwd_cpu): total variation, L1 and L2
+     * distance from grey 0.5, and blur_input_each_step. obj_first/obj_last of the results then
+     * include the penalties: objective - sum weight * penalty. Default 0 each. */
+    float tv_weight, l1_weight, l2_weight, blur_weight;
+    /* When set: every image of the batch starts from this picture (resized to size x size), not from
+     * random noise (the RNG is then not used for the start). NULL by default. */
+    const fv_image *init;
 } fv_render_config;
 
 void fv_render_config_default(fv_render_config *c);

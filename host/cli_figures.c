@@ -1,0 +1,157 @@
+/* `featvis-cuda figures`: the article's main figures as labelled contact sheets, each from real renders:
+ * objectives (neuron, channel, layer/DeepDream, logit, probability), diversity, neuron interaction
+ * (two channels and their sums) and the spectrum of regularisation (pixel vs FFT parameterisation,
+ * decorrelation, transforms, penalties). One objective (default mixed4a:97) drives them. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "contact.h"
+
+typedef struct variant {
+    const char *label;
+    int pixel, decorrelate;
+    fv_preset preset;
+    float tv, l1, blur;
+} variant;
+
+static int render_into(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int n, fv_image *out,
+                       int nout)
+{
+    fv_render_result *r;
+    int nr;
+    if (fv_render(m, cfg, items, n, &r, &nr, NULL, NULL) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        return 1;
+    }
+    for (int i = 0; i < nr && i < nout; i++) {
+        out[i] = r[i].image; /* take ownership of the pixels */
+        r[i].image.rgb = NULL;
+    }
+    fv_render_results_free(r, nr);
+    return 0;
+}
+
+static int sheet(const char *dir, const char *name, const char *title, int cols, fv_image *imgs, const char **labels,
+                 int n)
+{
+    fv_sheet_cell cells[16];
+    for (int i = 0; i < n; i++) cells[i] = (fv_sheet_cell){&imgs[i], labels[i]};
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (fv_contact_sheet_write(path, title, cols, cells, n, 160) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        return 1;
+    }
+    fprintf(stderr, "wrote %s\n", path);
+    return 0;
+}
+
+static int wants(const char *which, const char *name) { return !which || !strcmp(which, "all") || strstr(which, name); }
+
+int cmd_figures(cli *c)
+{
+    const char *obj = c->npos ? c->pos[0] : "mixed4a:97";
+    const char *dir = c->output ? c->output : "figures";
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "featvis-cuda: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    fv_model *m;
+    int rc = load_model(c, &m);
+    if (rc) return rc;
+    if (fv_objective_check(m, obj, c->cfg.size) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        fv_model_free(m);
+        return 2;
+    }
+    /* the layer and channel of the objective, for the layer-wide and interaction figures */
+    char layer[256] = "mixed4a";
+    int ch = 97;
+    const char *colon = strrchr(obj, ':');
+    if (colon && colon != obj) {
+        snprintf(layer, sizeof layer, "%.*s", (int)(colon - obj), obj[0] == '-' ? obj + 1 : obj);
+        ch = atoi(colon + 1);
+    }
+    int lc, lh, lw;
+    int other = fv_model_layer_shape(m, layer, c->cfg.size, &lc, &lh, &lw) == FV_OK ? (ch + lc / 3) % lc : 0;
+    fv_image imgs[16];
+    memset(imgs, 0, sizeof imgs);
+    char t[8][300];
+    const char *lab[16];
+    if (!rc && wants(c->which, "objectives")) {
+        snprintf(t[0], sizeof t[0], "neuron:%s:%d", layer, ch);
+        snprintf(t[1], sizeof t[1], "%s:%d", layer, ch);
+        snprintf(t[2], sizeof t[2], "deepdream:%s", layer);
+        const char *cls = fv_model_num_classes(m) ? "285" : NULL;
+        snprintf(t[3], sizeof t[3], "logit:%s", cls ? cls : "0");
+        snprintf(t[4], sizeof t[4], "prob:%s", cls ? cls : "0");
+        int n = cls ? 5 : 3;
+        fv_render_item it[5];
+        for (int i = 0; i < n; i++) it[i] = (fv_render_item){t[i], 1};
+        static const char *names[] = {"Neuron", "Channel", "Layer (DeepDream)", "Class logit", "Class probability"};
+        char l[5][340];
+        for (int i = 0; i < n; i++) snprintf(l[i], sizeof l[i], "%s: %.300s", names[i], t[i]), lab[i] = l[i];
+        rc = render_into(m, &c->cfg, it, n, imgs, 16) || sheet(dir, "objectives.png", "Objectives", n, imgs, lab, n);
+        for (int i = 0; i < n; i++) fv_image_free(&imgs[i]);
+    }
+    if (!rc && wants(c->which, "diversity")) {
+        fv_render_item it[2] = {{obj, 1}, {obj, 4}};
+        char l[5][400];
+        snprintf(l[0], sizeof l[0], "%.300s (alone)", obj);
+        for (int i = 1; i < 5; i++) snprintf(l[i], sizeof l[i], "diversity %d of 4", i);
+        for (int i = 0; i < 5; i++) lab[i] = l[i];
+        rc = render_into(m, &c->cfg, it, 2, imgs, 16) || sheet(dir, "diversity.png", "Diversity", 5, imgs, lab, 5);
+        for (int i = 0; i < 5; i++) fv_image_free(&imgs[i]);
+    }
+    if (!rc && wants(c->which, "interaction")) {
+        snprintf(t[0], sizeof t[0], "%s:%d", layer, ch);
+        snprintf(t[1], sizeof t[1], "%s:%d", layer, other);
+        snprintf(t[2], sizeof t[2], "%s:%d+%s:%d", layer, ch, layer, other);
+        snprintf(t[3], sizeof t[3], "%s:%d-%s:%d", layer, ch, layer, other);
+        snprintf(t[4], sizeof t[4], "%s:%d+0.5*%s:%d", layer, ch, layer, other);
+        fv_render_item it[5];
+        for (int i = 0; i < 5; i++) it[i] = (fv_render_item){t[i], 1}, lab[i] = t[i];
+        rc = render_into(m, &c->cfg, it, 5, imgs, 16) ||
+             sheet(dir, "interaction.png", "Neuron interaction: two channels, their sum, difference, weighted sum", 5,
+                   imgs, lab, 5);
+        for (int i = 0; i < 5; i++) fv_image_free(&imgs[i]);
+    }
+    if (!rc && wants(c->which, "regularisation")) {
+        /* From the "enemy of feature visualization" to the article's recipe. Penalty weights are per image
+         * sums over pixels, so they scale with the image size; these suit --size 128..224. */
+        static const variant v[8] = {
+            {"pixels, no decorrelation, no transforms", 1, 0, FV_PRESET_NONE, 0, 0, 0},
+            {"pixels + total variation", 1, 0, FV_PRESET_NONE, 0.05f, 0, 0},
+            {"pixels + blur each step", 1, 0, FV_PRESET_NONE, 0, 0, 1.0f},
+            {"pixels + L1", 1, 0, FV_PRESET_NONE, 0, 0.01f, 0},
+            {"pixels + transforms", 1, 0, FV_PRESET_ARTICLE, 0, 0, 0},
+            {"FFT (1/f), no decorrelation, no transforms", 0, 0, FV_PRESET_NONE, 0, 0, 0},
+            {"FFT + decorrelation, no transforms", 0, 1, FV_PRESET_NONE, 0, 0, 0},
+            {"FFT + decorrelation + transforms (the article)", 0, 1, FV_PRESET_ARTICLE, 0, 0, 0},
+        };
+        int n = 0;
+        for (int i = 0; i < 8 && !rc; i++, n++) {
+            fv_render_config cfg = c->cfg;
+            cfg.param_pixel = v[i].pixel;
+            cfg.decorrelate = v[i].decorrelate;
+            cfg.preset = v[i].preset;
+            cfg.tv_weight = v[i].tv;
+            cfg.l1_weight = v[i].l1;
+            cfg.blur_weight = v[i].blur;
+            fv_render_item it = {obj, 1};
+            rc = render_into(m, &cfg, &it, 1, &imgs[i], 1);
+            lab[i] = v[i].label;
+        }
+        char title[400];
+        snprintf(title, sizeof title, "The spectrum of regularisation: %.300s", obj);
+        if (!rc) rc = sheet(dir, "regularisation.png", title, 4, imgs, lab, 8);
+        for (int i = 0; i < n; i++) fv_image_free(&imgs[i]);
+    }
+    fv_model_free(m);
+    return rc;
+}
