@@ -4,11 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "npy.h"
+#include "rng.h"
 
 typedef struct parser {
     const fv_net *net;
@@ -99,6 +101,26 @@ static fv_status parse_atom(parser *p, fv_obj_spec *sp)
             sp->path[k++] = *p->s++;
         sp->path[k] = 0;
         if (!k) return perr(p, "expected a .npy file after 'direction:%s:'", layer);
+        if (!strncmp(sp->path, "random:", 7)) {
+            /* A seeded random direction (the article's "random directions"): N(0,1) per channel from the
+             * RNG keyed by the seed and the layer, scaled to unit length. */
+            char *end;
+            unsigned long long seed = strtoull(sp->path + 7, &end, 10);
+            if (end == sp->path + 7 || *end) return perr(p, "expected 'direction:%s:random:SEED'", layer);
+            const int c = p->net->tensors[sp->tensor].c;
+            float *v = malloc(sizeof(float) * c);
+            if (!v) return fv_fail(FV_ERR_NOMEM, "objective: out of memory");
+            uint64_t key = fv_rng_key(seed, fv_net_display_name(p->net, sp->tensor));
+            double norm = 0;
+            for (int i = 0; i < c; i++) {
+                v[i] = (float)fv_rng_normal(key, (uint64_t)i);
+                norm += (double)v[i] * v[i];
+            }
+            for (int i = 0; i < c; i++) v[i] = (float)(v[i] / sqrt(norm));
+            sp->kind = FV_OBJ_DIRECTION;
+            sp->dir = v;
+            return FV_OK;
+        }
         float *v = NULL;
         int64_t shape[4];
         int nd = 0;

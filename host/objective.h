@@ -5,6 +5,7 @@
  *   logit:285  prob:285        class logit (pre-softmax) / probability
  *   deepdream:mixed4a          mean of the squared activations
  *   direction:mixed4a:v.npy    mean over positions of dot(act, v), v a float32 .npy of the layer's channels
+ *   direction:mixed4a:random:7 the same with a seeded random unit vector
  *   -mixed4a:97   mixed4a:97+0.5*mixed4a:143-mixed3b:4   negation, weighted sums */
 #ifndef FV_OBJECTIVE_H
 #define FV_OBJECTIVE_H

@@ -378,6 +378,7 @@ Test(objective, parses_every_form)
     parses_to(m, "deepdream:mixed4a", "deepdream:mixed4a");
     parses_to(m, "mixed4a_pre_relu:476", "mixed4a_pre_relu:476");
     parses_to(m, "inception_4c/5x5:3", "inception_4c/5x5:3");
+    parses_to(m, "direction:mixed4a:random:7", "direction:mixed4a:random:7");
     fv_objective o;
     cr_assert_eq(fv_objective_parse(&m->net, "neuron:mixed4a:97", 128, 128, &o), FV_OK);
     cr_assert(o.terms[0].kind == FV_OBJ_NEURON && o.terms[0].x == 4 && o.terms[0].y == 4, "centre of 8x8 is 4,4");
@@ -402,6 +403,7 @@ Test(objective, rejects_bad_text_with_reasons)
     rejects(m, "", "empty");
     rejects(m, "0.5 mixed4a:1", "'*'");
     rejects(m, "data:0", "unknown layer");
+    rejects(m, "direction:mixed4a:random:x", "random:SEED");
     fv_model_free(m);
 }
 
@@ -425,4 +427,24 @@ Test(inception5h, appendix_expands_to_5484_channels_and_38388_images, .timeout =
     fv_jobs_free(&jl);
     fv_model_free(m);
     unlink(path);
+}
+
+/* Seeded random directions: unit length, the same for the same seed, different for another. */
+Test(objective, random_directions)
+{
+    fv_model *m = load_bvlc();
+    fv_objective a, b, c;
+    cr_assert_eq(fv_objective_parse(&m->net, "direction:mixed4a:random:7", 128, 128, &a), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_objective_parse(&m->net, "direction:inception_4a/output:random:7", 128, 128, &b), FV_OK);
+    cr_assert_eq(fv_objective_parse(&m->net, "direction:mixed4a:random:8", 128, 128, &c), FV_OK);
+    double n2 = 0, diff = 0;
+    for (int i = 0; i < 512; i++) {
+        n2 += (double)a.terms[0].dir[i] * a.terms[0].dir[i];
+        cr_assert_eq(a.terms[0].dir[i], b.terms[0].dir[i]);
+        diff += fabs(a.terms[0].dir[i] - c.terms[0].dir[i]);
+    }
+    cr_assert_float_eq(n2, 1.0, 1e-5);
+    cr_assert(diff > 1, "seeds 7 and 8 give the same direction");
+    fv_objective_free(&a), fv_objective_free(&b), fv_objective_free(&c);
+    fv_model_free(m);
 }
