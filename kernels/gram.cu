@@ -5,6 +5,7 @@
 
 #include "../cuda/context.h"
 #include "../cuda/ops_cuda.h"
+#include "reduce.cuh"
 
 // Blocks per reduction (per image where the reduction is per image). Fixed, so the partial-sum
 // layout in the workspace and the summation order do not depend on the device.
@@ -48,23 +49,6 @@ static div_ws div_layout(float *work, int c, int count)
     return s;
 }
 
-// Sum of v over the block, valid in thread 0 (blockDim.x a multiple of 32). Safe to call twice in a
-// row: the leading barrier keeps a second call's writes away from the first call's reads.
-static __device__ double block_sum(double v)
-{
-    __shared__ double part[32];
-    __syncthreads();
-    for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
-    if (lane == 0) part[wid] = v;
-    __syncthreads();
-    if (wid == 0) {
-        v = lane < (int)(blockDim.x >> 5) ? part[lane] : 0.0;
-        for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    }
-    return v;
-}
-
 // Partial sums of squares of each Gram: grid (P, count), block (p, i) -> ss_part[i*P + p].
 // The _rn intrinsics keep nvcc from fusing into FMAs (the CPU, C11, never fuses).
 __global__ void gram_sumsq_kernel1(const float *G, size_t cc, double *ss_part)
@@ -75,7 +59,7 @@ __global__ void gram_sumsq_kernel1(const float *G, size_t cc, double *ss_part)
         double v = (double)g[k];
         s = __dadd_rn(s, __dmul_rn(v, v));
     }
-    s = block_sum(s);
+    s = fv_block_sum(s);
     if (threadIdx.x == 0) ss_part[blockIdx.y * (size_t)gridDim.x + blockIdx.x] = s;
 }
 
@@ -105,8 +89,8 @@ __global__ void gram_value_kernel1(const float *G, const float *norms, int count
         S[k] = (float)s;
         tot = __dadd_rn(tot, __dmul_rn(s, s));
     }
-    tot = block_sum(tot);
-    self = block_sum(self);
+    tot = fv_block_sum(tot);
+    self = fv_block_sum(self);
     if (threadIdx.x == 0) tot_part[blockIdx.x] = tot, self_part[blockIdx.x] = self;
 }
 
@@ -137,7 +121,7 @@ __global__ void gram_dot_kernel1(const float *G, const float *S, const float *no
         const double gh = (double)__fdiv_rn(g[k], n);
         dot = __dadd_rn(dot, __dmul_rn(dv_a(S[k], gh, count), gh));
     }
-    dot = block_sum(dot);
+    dot = fv_block_sum(dot);
     if (threadIdx.x == 0) dot_part[i * gridDim.x + blockIdx.x] = dot;
 }
 

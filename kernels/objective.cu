@@ -3,6 +3,7 @@
 // double, and copies the values back to the host; the backward accumulates each term's gradient into dact.
 #include "../cuda/context.h"
 #include "../cuda/ops_cuda.h"
+#include "reduce.cuh"
 
 // A term as the kernels see it (the host struct minus its weight, which stays on the host side).
 struct fv_term_arg {
@@ -46,21 +47,6 @@ static fv_status check_all(const fv_obj_term *terms, int nterms, fv_tensor act, 
     return FV_OK;
 }
 
-// Sum of v over the block, valid in thread 0 (blockDim.x a multiple of 32, at most 1024).
-static __device__ double block_sum(double v)
-{
-    __shared__ double part[32];
-    for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
-    if (lane == 0) part[wid] = v;
-    __syncthreads();
-    if (wid == 0) {
-        v = lane < (int)(blockDim.x >> 5) ? part[lane] : 0.0;
-        for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    }
-    return v;
-}
-
 // One block per term: the unweighted value, summed in double (the CPU's sequential double sum and
 // this tree differ by ~1e-16 relative, invisible after the final rounding to float in all but rare
 // ties). _rn intrinsics keep the squares out of FMAs, as on the CPU.
@@ -93,7 +79,7 @@ __global__ void objective_fwd_kernel1(fv_terms_arg terms, int c, int h, int w, c
         }
         break;
     }
-    s = block_sum(s);
+    s = fv_block_sum(s);
     if (threadIdx.x == 0) {
         if (t.kind == FV_OBJ_CHANNEL || t.kind == FV_OBJ_DIRECTION) s /= (double)hw;
         if (t.kind == FV_OBJ_DEEPDREAM) s /= (double)((long)c * hw);

@@ -3,28 +3,12 @@
 // sums in double, the backward first reduces L2's norm and then accumulates every pixel's gradient.
 #include "../cuda/context.h"
 #include "../cuda/ops_cuda.h"
+#include "reduce.cuh"
 
 #define FV_PEN_THREADS 512
 // Values land in a fixed device array, FV_PEN_GROUP images per round trip: nothing allocated per call.
 #define FV_PEN_GROUP 1024
 __device__ double fv_pen_vals[FV_PEN_GROUP];
-
-// Sum of v over the block, valid in thread 0 (blockDim.x a multiple of 32, at most 1024). The
-// trailing barrier lets a block call it twice in a row.
-static __device__ double pen_block_sum(double v)
-{
-    __shared__ double part[32];
-    for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
-    if (lane == 0) part[wid] = v;
-    __syncthreads();
-    if (wid == 0) {
-        v = lane < (int)(blockDim.x >> 5) ? part[lane] : 0.0;
-        for (int o = 16; o; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    }
-    __syncthreads();
-    return v;
-}
 
 // Lucid's _tf_blur at (y, x): weights 1 (centre) and 0.5 (ring), over the taps inside the image.
 static __device__ float pen_blur_at(const float *p, int h, int w, int y, int x)
@@ -69,10 +53,10 @@ __global__ void penalty_fwd_kernel1(int h, int w, const float *rgb, float tv, fl
             s_bl += d * d;
         }
     }
-    s_tv = pen_block_sum(s_tv);
-    s_l1 = pen_block_sum(s_l1);
-    s_l2 = pen_block_sum(s_l2);
-    s_bl = pen_block_sum(s_bl);
+    s_tv = fv_block_sum(s_tv);
+    s_l1 = fv_block_sum(s_l1);
+    s_l2 = fv_block_sum(s_l2);
+    s_bl = fv_block_sum(s_bl);
     if (threadIdx.x == 0) vals[blockIdx.x] = tv * s_tv + l1 * s_l1 + l2 * sqrt(1e-6 + s_l2) + blur * 0.5 * s_bl;
 }
 
@@ -89,7 +73,7 @@ __global__ void penalty_bwd_kernel1(int h, int w, const float *rgb, float tv, fl
             const float d = img[i] - 0.5f;
             s += (double)d * d;
         }
-        s = pen_block_sum(s);
+        s = fv_block_sum(s);
         if (threadIdx.x == 0) inv_norm = (float)(1.0 / sqrt(1e-6 + s));
         __syncthreads();
     }
