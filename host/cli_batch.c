@@ -20,6 +20,16 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* Installed before the model loads, so a signal that arrives early still ends in a clean stop. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static fv_job_defaults job_defaults(const cli *c)
 {
     fv_job_defaults d = {c->cfg.size, c->cfg.steps, c->diversity_given ? c->diversity : 1, c->cfg.seed, c->cfg.preset};
@@ -45,11 +55,6 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
         return 1;
     }
     if (notice) fprintf(stderr, "%s\n", notice);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     fv_batch_opts o = {out, k, n, c->cfg, &g_stop, stderr, isatty(2)};
     char jpath[4200];
     fv_batch_journal_path(out, k, n, jpath, sizeof jpath);
@@ -73,6 +78,7 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
 int cmd_batch(cli *c)
 {
     if (c->npos) return usage_error("render --batch takes no objectives on the command line (got '%s')", c->pos[0]);
+    catch_signals();
     fv_model *m;
     int rc = load_model(c, &m);
     if (rc) return rc;
@@ -99,6 +105,7 @@ static int objective_channel(const char *obj)
 
 int cmd_appendix(cli *c)
 {
+    if (!c->write_jobs) catch_signals();
     fv_model *m;
     int rc = load_model(c, &m);
     if (rc) return rc;
