@@ -118,4 +118,8 @@ const fv_backend_i fv_backend_cuda = {
     .diversity_workspace = fv_diversity_workspace_cuda,
     .penalty_fwd = fv_penalty_fwd_cuda,
     .penalty_bwd = fv_penalty_bwd_cuda,
+    .alignment_fwd = fv_alignment_fwd_cuda,
+    .alignment_bwd = fv_alignment_bwd_cuda,
+    .lowres_fwd = fv_lowres_fwd_cuda,
+    .lowres_bwd = fv_lowres_bwd_cuda,
 };

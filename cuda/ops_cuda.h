@@ -80,6 +80,13 @@ fv_status fv_penalty_fwd_cuda(int n, int h, int w, const float *rgb, float tv, f
 fv_status fv_penalty_bwd_cuda(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
                               float *drgb);
 
+/* kernels/alignment.cu (value: host float, written after a synchronising copy; the backward accumulates) */
+fv_status fv_alignment_fwd_cuda(fv_tensor act, int b0, int count, float decay, float *value);
+fv_status fv_alignment_bwd_cuda(fv_tensor act, int b0, int count, float decay, float weight, fv_tensor dact);
+/* kernels/lowres.cu (forward accumulates into dst; backward overwrites dsrc, gathering: deterministic) */
+fv_status fv_lowres_fwd_cuda(int nb, int c, int h, int w, const float *src, int n, int oh, int ow, float *dst);
+fv_status fv_lowres_bwd_cuda(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst, float *dsrc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,13 @@ typedef struct fv_backend_i {
                              float *values);
     fv_status (*penalty_bwd)(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
                              float *drgb);
+
+    /* Interpolation (host/render_interp.c): the alignment term (objective_ops.h, value a host float) and
+     * the lowres_tensor resize (ops.h: forward accumulates, backward overwrites). */
+    fv_status (*alignment_fwd)(fv_tensor act, int b0, int count, float decay, float *value);
+    fv_status (*alignment_bwd)(fv_tensor act, int b0, int count, float decay, float weight, fv_tensor dact);
+    fv_status (*lowres_fwd)(int nb, int c, int h, int w, const float *src, int n, int oh, int ow, float *dst);
+    fv_status (*lowres_bwd)(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst, float *dsrc);
 } fv_backend_i;
 
 /* The backend for a resolved kind, or NULL with an error set (e.g. CUDA not built). */

@@ -18,6 +18,8 @@ typedef struct cli {
     const char *images; /* examples: --images DIR */
     int crop;           /* examples: --crop PX, side of each crop in the strips (0 = 96) */
     int size_given;     /* --size was on the command line (examples defaults to 224, not render's 128) */
+    int frames;         /* interpolate: --frames (0 = 6) */
+    float alignment;    /* interpolate: --alignment (default 0.1, set in main) */
     const char **pos;
     int npos;
     char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
@@ -38,5 +40,7 @@ int cmd_gallery(cli *c);
 int cmd_figures(cli *c);
 /* examples --images DIR --layer L [-o OUT] [--top K] [--size S] [--crop PX] (host/cli_examples.c) */
 int cmd_examples(cli *c);
+/* interpolate OBJ_A OBJ_B [--frames N] [--alignment W] [-o DIR] (host/cli_interp.c) */
+int cmd_interpolate(cli *c);
 
 #endif

@@ -1,6 +1,6 @@
 /* `featvis-cuda figures`: the article's main figures as labelled contact sheets, each from real renders:
  * objectives (neuron, channel, layer/DeepDream, logit, probability), diversity, neuron interaction
- * (two channels and their sums) and the spectrum of regularisation (pixel vs FFT parameterisation,
+ * (two channels and their sums), interpolation (channel -> another, aligned frames) and the spectrum of regularisation (pixel vs FFT parameterisation,
  * decorrelation, transforms, penalties). One objective (default mixed4a:97) drives them. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -120,6 +120,30 @@ int cmd_figures(cli *c)
              sheet(dir, "interaction.png", "Neuron interaction: two channels, their sum, difference, weighted sum", 5,
                    imgs, lab, 5);
         for (int i = 0; i < 5; i++) fv_image_free(&imgs[i]);
+    }
+    if (!rc && wants(c->which, "interpolation")) {
+        /* the article's interpolation: channel ch -> other in 6 aligned frames sharing lowres terms */
+        snprintf(t[0], sizeof t[0], "%s:%d", layer, ch);
+        snprintf(t[1], sizeof t[1], "%s:%d", layer, other);
+        fv_render_result *r;
+        int nr = 0;
+        if (fv_render_interpolation(m, &c->cfg, t[0], t[1], 6, 1e-1f, &r, &nr, NULL, NULL) != FV_OK) {
+            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+            rc = 1;
+        } else {
+            char l[6][64];
+            for (int i = 0; i < nr; i++) {
+                imgs[i] = r[i].image; /* take ownership of the pixels */
+                r[i].image.rgb = NULL;
+                snprintf(l[i], sizeof l[i], "frame %d (%.0f%% B)", i, 100.0 * i / (nr - 1));
+                lab[i] = l[i];
+            }
+            fv_render_results_free(r, nr);
+            char title[700];
+            snprintf(title, sizeof title, "Interpolation: %.300s -> %.300s", t[0], t[1]);
+            rc = sheet(dir, "interpolation.png", title, nr, imgs, lab, nr);
+            for (int i = 0; i < nr; i++) fv_image_free(&imgs[i]);
+        }
     }
     if (!rc && wants(c->which, "regularisation")) {
         /* From the "enemy of feature visualization" to the article's recipe. Penalty weights are per image

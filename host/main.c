@@ -29,13 +29,14 @@ static const char *USAGE =
     "  classify IMAGE             print the top classes of an image (PNG or JPEG)\n"
     "  activations IMAGE          write a layer's activations (float32, 1xCxHxW) as .npy\n"
     "  layers                     list the model's layers (names, aliases, shapes at --size)\n"
+    "  interpolate OBJ_A OBJ_B    frames from A to B, aligned, sharing low-resolution parameters\n"
     "  render --batch JOBS.txt    render a job file into -o OUT (resumable; README, Job files)\n"
     "  appendix                   the article's appendix as jobs: render them into -o OUT, or --write-jobs\n"
     "  gallery OUT                build OUT/gallery/ (HTML pages, sprite sheets) from a batch run\n"
     "  examples --images DIR --layer L   dataset examples: top/bottom images and crops per channel\n"
     "                             (PNG, JPEG) into -o OUT/examples/<layer>/ (--top K, --size S, --crop PX)\n"
     "  figures [OBJECTIVE]        the article's figures as labelled contact sheets in -o DIR (default\n"
-    "                             figures/; --which objectives,diversity,interaction,regularisation)\n"
+    "                             figures/; --which objectives,diversity,interaction,interpolation,regularisation)\n"
     "\n"
     "objectives (README, Objectives):\n"
     "  mixed4a:97  inception_4a/output:97  mixed4a:97@7,7 (neuron x,y)  neuron:mixed4a:97 (centre)\n"
@@ -65,6 +66,9 @@ static const char *USAGE =
     "                             blur each step; the printed objective values include them\n"
     "  --init IMAGE.png           start every image from this picture instead of noise\n"
     "  --json                     one JSON object per image instead of a summary line\n"
+    "interpolate options (and the render options):\n"
+    "  --frames N                 frames from A to B (default 6)    --alignment W   alignment weight (default 0.1)\n"
+    "  -o DIR                     writes DIR/<slug>_frame<n>.png (default .)\n"
     "batch options (render --batch, appendix):\n"
     "  --shard K/N                this run's share of the jobs (K may be 'auto': JOB_COMPLETION_INDEX\n"
     "                             or SLURM_ARRAY_TASK_ID); --size/--steps/--seed/--preset/--diversity\n"
@@ -87,7 +91,7 @@ static const char *USAGE =
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
        OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO,
        OPT_IMAGES, OPT_CROP, OPT_WHICH, OPT_JOBS, OPT_SHARD, OPT_SKIPINV, OPT_LAYERS, OPT_CHANNELS, OPT_WRITEJOBS, OPT_THUMB,
-       OPT_PARAM, OPT_TV, OPT_L1, OPT_L2, OPT_BLUR, OPT_INIT };
+       OPT_PARAM, OPT_TV, OPT_L1, OPT_L2, OPT_BLUR, OPT_INIT, OPT_FRAMES, OPT_ALIGN };
 
 
 
@@ -144,6 +148,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"param", required_argument, 0, OPT_PARAM}, {"tv", required_argument, 0, OPT_TV},
         {"l1", required_argument, 0, OPT_L1}, {"l2", required_argument, 0, OPT_L2},
         {"blur", required_argument, 0, OPT_BLUR}, {"init", required_argument, 0, OPT_INIT},
+        {"frames", required_argument, 0, OPT_FRAMES}, {"alignment", required_argument, 0, OPT_ALIGN},
         {"cudnn-fwd-algo", required_argument, 0, OPT_FWDALGO}, {"cudnn-bwd-algo", required_argument, 0, OPT_BWDALGO},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -287,6 +292,18 @@ static int parse_cli(int argc, char **argv, cli *c)
                 return 1;
             }
             c->cfg.init = &init_pic;
+            break;
+        }
+        case OPT_FRAMES:
+            if (!parse_int("--frames", optarg, 2, 64, &v)) return 2;
+            c->frames = (int)v;
+            break;
+        case OPT_ALIGN: {
+            char *end;
+            float aw = strtof(optarg, &end);
+            if (*end || end == optarg || !(aw >= 0) || aw > 1e30f)
+                return usage_error("--alignment '%s': expected a number >= 0", optarg);
+            c->alignment = aw;
             break;
         }
         case OPT_REDIRECT:
@@ -636,6 +653,7 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof c);
     fv_render_config_default(&c.cfg);
+    c.alignment = 1e-1f; /* the notebook's weight */
     int rc = parse_cli(argc, argv, &c);
     if (rc < 0) rc = 0;
     else if (rc == 0) {
@@ -651,7 +669,8 @@ int main(int argc, char **argv)
         else if (!strcmp(c.command, "gallery")) rc = cmd_gallery(&c);
         else if (!strcmp(c.command, "figures")) rc = cmd_figures(&c);
         else if (!strcmp(c.command, "examples")) rc = cmd_examples(&c);
-        else rc = usage_error("unknown command '%s' (render, classify, activations, layers, appendix, gallery, figures, examples)",
+        else if (!strcmp(c.command, "interpolate")) rc = cmd_interpolate(&c);
+        else rc = usage_error("unknown command '%s' (render, interpolate, classify, activations, layers, appendix, gallery, figures, examples)",
                            c.command);
     }
     cli_free(&c);

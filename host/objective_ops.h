@@ -38,6 +38,13 @@ fv_status fv_diversity_fwd_cpu(fv_tensor act, int b0, int count, float *value, f
 /* dact += weight * d value / d act over those images. */
 fv_status fv_diversity_bwd_cpu(fv_tensor act, int b0, int count, float weight, fv_tensor dact, float *work);
 
+/* Alignment of images [b0, b0+count) of act (Lucid objectives.alignment, the interpolation notebook):
+ * value = -sum_{d=1..4} sum_{i, i+d < count} mean((act_{b0+i} - act_{b0+i+d})^2) / decay^d, the mean over
+ * c*h*w. value: host float. */
+fv_status fv_alignment_fwd_cpu(fv_tensor act, int b0, int count, float decay, float *value);
+/* dact += weight * d value / d act over those images. */
+fv_status fv_alignment_bwd_cpu(fv_tensor act, int b0, int count, float decay, float weight, fv_tensor dact);
+
 #ifdef __cplusplus
 }
 #endif

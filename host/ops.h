@@ -154,6 +154,15 @@ fv_status fv_penalty_fwd_cpu(int n, int h, int w, const float *rgb, float tv, fl
 fv_status fv_penalty_bwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
                              float *drgb);
 
+/* Lucid's lowres_tensor resize (resize_bilinear_nd): a low-resolution tensor src (nb, c, h, w) resized to
+ * (n, c, oh, ow) along the batch, height and width axes, each by tf.image.resize_bilinear's legacy
+ * sampling (align_corners=False, no half-pixel centres): output index j reads source point j * in/out
+ * (float), taps floor(.) and min(floor(.) + 1, in - 1). The axes are separable, so this is the product
+ * of the three 1-D interpolations. The forward ACCUMULATES (dst += R src: the lowres terms are summed
+ * onto the per-image FFT image); the backward OVERWRITES dsrc = R^T ddst (the exact adjoint). */
+fv_status fv_lowres_fwd_cpu(int nb, int c, int h, int w, const float *src, int n, int oh, int ow, float *dst);
+fv_status fv_lowres_bwd_cpu(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst, float *dsrc);
+
 #ifdef __cplusplus
 }
 #endif

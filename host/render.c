@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "image.h"
+#include "render_int.h"
 #include "model.h"
 #include "objective.h"
 #include "render_init.h"
@@ -47,38 +48,14 @@ void fv_render_results_free(fv_render_result *r, int n)
     free(r);
 }
 
-static double now_s(void)
+double fv_render_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Everything one batch needs, sized once before the step loop. */
-typedef struct render_state {
-    const fv_backend_i *be;
-    fv_plan *plan;
-    void *fft;
-    int B, S, wf;
-    int pixel;     /* pixel parameterisation: spec holds the pre-colour image t, no FFT */
-    int penalised; /* some penalty weight is non-zero */
-    size_t nspec, nimg; /* nspec: parameter floats (spectrum, or nimg when pixel) */
-    float *spec, *dspec, *m, *v, *scale, *timg, *dtimg, *rgb, *drgb, *xr;
-    float *divwork, *dirs;
-    fv_obj_term *terms;  /* all terms, grouped by target tensor */
-    int *term_tensor;    /* tensor of each term */
-    int *term_image;
-    float *term_values;
-    int nterms;
-    int *targets, ntargets;
-    int *div_b0, *div_count, *div_tensor, ndiv;
-    fv_affine *maps;
-    uint64_t *keys;
-    float *obj; /* per image objective value this step */
-    float *pen; /* per image weighted penalty this step (host) */
-} render_state;
-
-static void state_free(render_state *s)
+void fv_render_state_free(render_state *s)
 {
     const fv_backend_i *be = s->be;
     float **bufs[] = {&s->spec, &s->dspec, &s->m, &s->v, &s->scale, &s->timg, &s->dtimg, &s->rgb, &s->drgb, &s->xr,
@@ -101,7 +78,7 @@ static void state_free(render_state *s)
     free(s->pen);
 }
 
-static int add_target(render_state *s, int t)
+int fv_render_add_target(render_state *s, int t)
 {
     for (int i = 0; i < s->ntargets; i++)
         if (s->targets[i] == t) return i;
@@ -141,24 +118,26 @@ static fv_status objectives_backward(render_state *s, float diversity_weight)
         FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -diversity_weight, p->grad[t],
                                      s->divwork));
     }
+    if (s->ix) FV_TRY(fv_render_ix_objective_bwd(s));
     return FV_OK;
 }
 
 /* parameters -> rgb (no transforms): the image the user gets. */
-static fv_status param_forward(render_state *s, int decorrelate)
+fv_status fv_render_param_forward(render_state *s, int decorrelate)
 {
     if (s->pixel) return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->spec, s->rgb);
     FV_TRY(s->be->spectrum_to_image(s->fft, s->spec, s->scale, s->timg));
+    if (s->ix) FV_TRY(fv_render_ix_forward(s)); /* interpolation: + the shared low-resolution terms */
     return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->timg, s->rgb);
 }
 
-static fv_status step(render_state *s, const fv_model *m, const fv_render_config *cfg,
-                      const fv_transform_params *tp, int t)
+fv_status fv_render_step(render_state *s, const fv_model *m, const fv_render_config *cfg,
+                         const fv_transform_params *tp, int t)
 {
     const fv_backend_i *be = s->be;
     fv_plan *p = s->plan;
     const int S = s->S, hw = S * S;
-    FV_TRY(param_forward(s, cfg->decorrelate));
+    FV_TRY(fv_render_param_forward(s, cfg->decorrelate));
     for (int b = 0; b < s->B; b++) s->maps[b] = fv_transform_draw(tp, S, S, s->keys[b], t);
     FV_TRY(be->resample_fwd(s->B, 3, S, S, s->rgb, s->maps, tp->pad_value, S, S, s->xr));
     FV_TRY(be->preprocess_fwd(s->B, hw, m->net.perm, m->net.scale, m->net.mean, s->xr, p->act[m->net.input].data));
@@ -187,11 +166,12 @@ static fv_status step(render_state *s, const fv_model *m, const fv_render_config
     } else {
         FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
         FV_TRY(be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
+        if (s->ix) FV_TRY(fv_render_ix_backward(s, cfg, t)); /* the lowres terms' gradients and Adam step */
     }
     return be->adam(s->nspec, s->spec, s->dspec, s->m, s->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
 }
 
-static fv_status alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
+fv_status fv_render_alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
 
 size_t fv_render_param_floats(int size, int param_pixel)
 {
@@ -331,7 +311,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
             s.div_b0[s.ndiv] = b;
             s.div_count[s.ndiv] = items[i].count;
             s.div_tensor[s.ndiv] = objs[i].terms[0].tensor;
-            add_target(&s, objs[i].terms[0].tensor);
+            fv_render_add_target(&s, objs[i].terms[0].tensor);
             s.ndiv++;
         }
         for (int j = 0; j < items[i].count; j++, b++) {
@@ -342,7 +322,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
             res[b].index = j;
         }
     }
-    if (dir_floats && (st = alloc_f(s.be, &s.dirs, dir_floats)) != FV_OK) goto done;
+    if (dir_floats && (st = fv_render_alloc_f(s.be, &s.dirs, dir_floats)) != FV_OK) goto done;
     /* Terms grouped by tensor so each objective op call sees one layer. */
     size_t dir_off = 0;
     for (int i = 0, b0 = 0; i < nitems; b0 += items[i].count, i++)
@@ -362,7 +342,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
                 s.term_image[s.nterms] = b0 + j;
                 s.nterms++;
             }
-            add_target(&s, sp->tensor);
+            fv_render_add_target(&s, sp->tensor);
         }
     for (int i = 1; i < s.nterms; i++) /* stable insertion sort by tensor */
         for (int j = i; j > 0 && s.term_tensor[j - 1] > s.term_tensor[j]; j--) {
@@ -382,14 +362,14 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
         size_t w = s.be->diversity_workspace(m->net.tensors[s.div_tensor[d]].c, s.div_count[d]);
         if (w > divw) divw = w;
     }
-    if ((divw && (st = alloc_f(s.be, &s.divwork, divw)) != FV_OK) || (st = alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
-        (st = alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
-        (st = alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK ||
-        (st = alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
+    if ((divw && (st = fv_render_alloc_f(s.be, &s.divwork, divw)) != FV_OK) || (st = fv_render_alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
+        (st = fv_render_alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
+        (st = fv_render_alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK ||
+        (st = fv_render_alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
         goto done;
     /* The FFT's own buffers; the pixel parameterisation needs none of them. */
-    if (!s.pixel && ((st = alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
-                     (st = alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
+    if (!s.pixel && ((st = fv_render_alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
+                     (st = fv_render_alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
                      (st = s.be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK))
         goto done;
     {
@@ -419,21 +399,21 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     }
     fv_transform_params tp;
     fv_transform_preset(cfg->preset, &tp);
-    const double t0 = now_s();
+    const double t0 = fv_render_now_s();
     for (int t = 0; t < cfg->steps; t++) {
         if (cfg->cancel && *cfg->cancel) {
             st = fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
             goto done;
         }
-        if ((st = step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
+        if ((st = fv_render_step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
         for (int i = 0; i < B; i++) {
             if (t == 0) res[i].obj_first = s.obj[i];
             res[i].obj_last = s.obj[i];
         }
         if (progress) progress(ctx, t + 1, cfg->steps, s.obj, B);
     }
-    if ((st = param_forward(&s, cfg->decorrelate)) != FV_OK) goto done;
-    const double secs = now_s() - t0;
+    if ((st = fv_render_param_forward(&s, cfg->decorrelate)) != FV_OK) goto done;
+    const double secs = fv_render_now_s() - t0;
     for (int i = 0; i < B; i++) {
         if ((st = fv_image_alloc(&res[i].image, S, S)) != FV_OK) goto done;
         if ((st = s.be->download(res[i].image.rgb, s.rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S)) != FV_OK)
@@ -444,7 +424,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
     *nresults = B;
     res = NULL;
 done:
-    state_free(&s);
+    fv_render_state_free(&s);
     for (int i = 0; i < nparsed; i++) fv_objective_free(&objs[i]);
     free(objs);
     fv_render_results_free(res, B);

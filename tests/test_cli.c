@@ -173,7 +173,7 @@ Test(cli, backend_cuda_without_a_gpu, .init = setup)
     cr_assert(strstr(out, "backend cpu"), "%s", out);
 }
 
-/* figures writes its four labelled contact sheets (tiny renders: this checks the plumbing; the
+/* figures writes its five labelled contact sheets (tiny renders: this checks the plumbing; the
  * pictures themselves are looked at by a person, see the closing notes). */
 Test(cli, figures_writes_contact_sheets, .init = setup, .timeout = 300)
 {
@@ -181,9 +181,9 @@ Test(cli, figures_writes_contact_sheets, .init = setup, .timeout = 300)
     system("rm -rf /tmp/fv_test_cli_figures");
     snprintf(args, sizeof args, "figures mixed3a:5 --size 32 --steps 2 -o /tmp/fv_test_cli_figures %s", W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
-    const char *names[4] = {"objectives", "diversity", "interaction", "regularisation"};
-    const int cells[4] = {5, 5, 5, 4}; /* columns of each sheet (regularisation: 2 rows of 4) */
-    for (int i = 0; i < 4; i++) {
+    const char *names[5] = {"objectives", "diversity", "interaction", "regularisation", "interpolation"};
+    const int cells[5] = {5, 5, 5, 4, 6}; /* columns of each sheet (regularisation: 2 rows of 4) */
+    for (int i = 0; i < 5; i++) {
         char path[256];
         snprintf(path, sizeof path, "/tmp/fv_test_cli_figures/%s.png", names[i]);
         fv_image img;

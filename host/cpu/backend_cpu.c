@@ -100,4 +100,8 @@ const fv_backend_i fv_backend_cpu = {
     .diversity_workspace = fv_diversity_workspace_cpu,
     .penalty_fwd = fv_penalty_fwd_cpu,
     .penalty_bwd = fv_penalty_bwd_cpu,
+    .alignment_fwd = fv_alignment_fwd_cpu,
+    .alignment_bwd = fv_alignment_bwd_cpu,
+    .lowres_fwd = fv_lowres_fwd_cpu,
+    .lowres_bwd = fv_lowres_bwd_cpu,
 };

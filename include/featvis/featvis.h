@@ -144,6 +144,21 @@ void fv_render_results_free(fv_render_result *r, int n);
 /* Images per pass fv_render would use for these items: cfg->batch_size, else what fits in memory. */
 int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems);
 
+/* Interpolation between two objectives (the article's neuron interaction, Lucid's aligned_interpolation
+ * notebook): `frames` images (2..64) optimised together, frame n for (1 - w_n) * obj_a + w_n * obj_b with
+ * w_n = n / (frames - 1), obj_a and obj_b in CLI syntax. Added to the whole batch: alignment_weight times
+ * Lucid's alignment on the layer of obj_a's first term, -sum_{d=1..4} sum_i mean((act_i - act_{i+d})^2)
+ * / 2^d, which pulls neighbouring frames together (the notebook uses 1e-1; 0 turns it off). Each frame's
+ * pre-colour image is its own FFT image plus six low-resolution tensors shared by all frames (Lucid's
+ * lowres_tensor: S/2, S/4, S/8, S/16 pixels square; at S/8 and S/16 also one with 2 frames, interpolated
+ * across the batch). cfg as for fv_render, except batch_size (all frames are one batch), param_pixel and
+ * init (refused: FV_ERR_UNSUPPORTED) and diversity_weight (unused). obj_first/obj_last are each frame's
+ * (1 - w_n) A + w_n B (minus penalties), without the alignment term. *results gets `frames` entries in
+ * frame order (index = n, objective = "A|B" canonical), malloc'd; free with fv_render_results_free. */
+fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, const char *obj_a, const char *obj_b,
+                                  int frames, float alignment_weight, fv_render_result **results, int *nresults,
+                                  fv_progress_fn progress, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
