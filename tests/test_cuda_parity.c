@@ -399,6 +399,48 @@ Test(cuda_parity, objectives_and_diversity)
     free(dir), free(wc);
 }
 
+/* Penalties, alignment and the low-resolution resize (regularisation and interpolation): reductions
+ * in another order and atomics-free gathers; 1e-5 relative. */
+Test(cuda_parity, penalties_alignment_lowres)
+{
+    require_gpu();
+    const int n = 3, h = 17, w = 23;
+    const size_t np = (size_t)n * 3 * h * w;
+    float *rgb = rnd(np, 90, 0.05f, 0.95f), *d = rnd(np, 91, -1, 1), vc[3], vg[3];
+    float *grgb = dev(rgb, np), *gd = dev(d, np);
+    cr_assert_eq(fv_penalty_fwd_cpu(n, h, w, rgb, 0.3f, 0.2f, 0.5f, 0.7f, vc), FV_OK);
+    cr_assert_eq(fv_penalty_bwd_cpu(n, h, w, rgb, -0.3f, -0.2f, -0.5f, -0.7f, d), FV_OK);
+    cr_assert_eq(fv_penalty_fwd_cuda(n, h, w, grgb, 0.3f, 0.2f, 0.5f, 0.7f, vg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_penalty_bwd_cuda(n, h, w, grgb, -0.3f, -0.2f, -0.5f, -0.7f, gd), FV_OK, "%s", fv_last_error());
+    for (int i = 0; i < n; i++) cr_assert(fabsf(vc[i] - vg[i]) <= 1e-5f * fabsf(vc[i]), "penalty %d: cpu %g gpu %g", i, vc[i], vg[i]);
+    expect_close("penalty gradient (accumulated)", gd, d, np, 1e-6, 1e-5);
+    G->free(grgb);
+    free(rgb), free(d);
+
+    pair a = mk(5, 8, 6, 6, 92, -1, 1), da = mk(5, 8, 6, 6, 93, -1, 1);
+    float ac, ag;
+    cr_assert_eq(fv_alignment_fwd_cpu(a.th, 0, 5, 2.0f, &ac), FV_OK);
+    cr_assert_eq(fv_alignment_bwd_cpu(a.th, 0, 5, 2.0f, 0.1f, da.th), FV_OK);
+    cr_assert_eq(fv_alignment_fwd_cuda(a.td, 0, 5, 2.0f, &ag), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_alignment_bwd_cuda(a.td, 0, 5, 2.0f, 0.1f, da.td), FV_OK, "%s", fv_last_error());
+    cr_assert(fabsf(ac - ag) <= 1e-5f * fabsf(ac), "alignment cpu %g gpu %g", ac, ag);
+    check("alignment gradient", &da, 1e-7, 1e-5);
+    drop(&a);
+
+    const int nb = 2, c = 3, lh = 5, lw = 4, nf = 6, oh = 32, ow = 32;
+    const size_t nl = (size_t)nb * c * lh * lw, no = (size_t)nf * c * oh * ow;
+    float *lo = rnd(nl, 94, -1, 1), *hi = rnd(no, 95, -1, 1), *dhi = rnd(no, 96, -1, 1), *dlo = malloc(nl * 4);
+    float *glo = dev(lo, nl), *ghi = dev(hi, no), *gdhi = dev(dhi, no), *gdlo = dev(NULL, nl);
+    cr_assert_eq(fv_lowres_fwd_cpu(nb, c, lh, lw, lo, nf, oh, ow, hi), FV_OK);
+    cr_assert_eq(fv_lowres_bwd_cpu(nb, c, lh, lw, nf, oh, ow, dhi, dlo), FV_OK);
+    cr_assert_eq(fv_lowres_fwd_cuda(nb, c, lh, lw, glo, nf, oh, ow, ghi), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_lowres_bwd_cuda(nb, c, lh, lw, nf, oh, ow, gdhi, gdlo), FV_OK, "%s", fv_last_error());
+    expect_close("lowres forward (accumulated)", ghi, hi, no, 1e-6, 1e-5);
+    expect_close("lowres adjoint", gdlo, dlo, nl, 1e-5, 1e-5);
+    G->free(glo), G->free(gdhi);
+    free(lo), free(hi), free(dhi), free(dlo);
+}
+
 /* ---------- whole renders and inference ---------- */
 
 static fv_model *load_bvlc(void)
