@@ -10,7 +10,7 @@
 
 typedef struct cli {
     const char *command, *output, *weights, *labels, *layer;
-    const char *jobs, *shard, *layers, *write_jobs, *which;
+    const char *jobs, *shard, *layers, *write_jobs, *which, *init_path;
     int skip_invalid, channels, thumb, diversity_given;
     fv_model_kind model;
     fv_render_config cfg;

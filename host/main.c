@@ -292,6 +292,7 @@ static int parse_cli(int argc, char **argv, cli *c)
                 return 1;
             }
             c->cfg.init = &init_pic;
+            c->init_path = optarg;
             break;
         }
         case OPT_FRAMES:
@@ -487,6 +488,14 @@ static int cmd_render(cli *c)
     snprintf(steps, sizeof steps, "%d", c->cfg.steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->cfg.seed);
     const char *preset = c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none";
+    /* every other setting that changes the pixels, for provenance */
+    char settings[1400];
+    snprintf(settings, sizeof settings,
+             "param=%s decorrelate=%d lr=%g redirect_steps=%d tv=%g l1=%g l2=%g blur=%g diversity_weight=%g "
+             "init=%.1000s",
+             c->cfg.param_pixel ? "pixel" : "fft", c->cfg.decorrelate, c->cfg.lr, c->cfg.redirect_steps,
+             c->cfg.tv_weight, c->cfg.l1_weight, c->cfg.l2_weight, c->cfg.blur_weight, c->cfg.diversity_weight,
+             c->init_path ? c->init_path : "none");
     for (int i = 0; i < nres && rc == 0; i++) {
         char path[2048], name[300];
         if (single_file) snprintf(path, sizeof path, "%s", out);
@@ -496,10 +505,10 @@ static int cmd_render(cli *c)
             else snprintf(path, sizeof path, "%s/%s.png", out, name);
         }
         const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
-                              "featvis:seed", "featvis:preset", "featvis:version"};
+                              "featvis:seed", "featvis:preset", "featvis:version", "featvis:settings"};
         const char *vals[] = {"featvis-cuda " FV_VERSION, res[i].objective, fv_model_name(m), size, steps, seed,
-                              preset, FV_VERSION};
-        if (fv_image_write_png(path, &res[i].image, keys, vals, 8) != FV_OK) {
+                              preset, FV_VERSION, settings};
+        if (fv_image_write_png(path, &res[i].image, keys, vals, 9) != FV_OK) {
             fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
             rc = 1;
             break;
@@ -510,9 +519,12 @@ static int cmd_render(cli *c)
             printf(", \"index\": %d, \"file\": ", res[i].index);
             fv_json_write_str(stdout, path);
             printf(", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f, \"size\": %d, "
-                   "\"steps\": %d, \"seed\": %llu, \"preset\": \"%s\", \"model\": \"%s\", \"backend\": \"%s\"}\n",
+                   "\"steps\": %d, \"seed\": %llu, \"preset\": \"%s\", \"model\": \"%s\", \"backend\": \"%s\", "
+                   "\"settings\": ",
                    res[i].obj_first, res[i].obj_last, res[i].seconds, c->cfg.size, c->cfg.steps,
                    (unsigned long long)c->cfg.seed, preset, fv_model_name(m), fv_backend_name(be));
+            fv_json_write_str(stdout, settings);
+            printf("}\n");
         } else {
             printf("%-28s objective %9.4g -> %9.4g  %7.1f s  %s\n", res[i].objective, res[i].obj_first,
                    res[i].obj_last, res[i].seconds, path);

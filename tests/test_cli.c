@@ -138,6 +138,8 @@ Test(cli, render_writes_png_with_metadata, .init = setup)
     cr_assert_str_eq(v, "InceptionV1_caffe");
     cr_assert_eq(fv_image_read_png_text(png, "featvis:steps", v, sizeof v), FV_OK);
     cr_assert_str_eq(v, "3");
+    cr_assert_eq(fv_image_read_png_text(png, "featvis:settings", v, sizeof v), FV_OK);
+    cr_assert(strstr(v, "param=fft") && strstr(v, "decorrelate=1") && strstr(v, "init=none"), "%s", v);
 }
 
 Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
