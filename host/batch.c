@@ -266,10 +266,16 @@ static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model
     snprintf(size, sizeof size, "%d", job->size);
     snprintf(steps, sizeof steps, "%d", job->steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)job->seed);
+    const fv_render_config *rc = &o->render;
+    char settings[512];
+    snprintf(settings, sizeof settings,
+             "param=%s decorrelate=%d lr=%g redirect_steps=%d tv=%g l1=%g l2=%g blur=%g diversity_weight=%g",
+             rc->param_pixel ? "pixel" : "fft", rc->decorrelate, rc->lr, rc->redirect_steps, rc->tv_weight,
+             rc->l1_weight, rc->l2_weight, rc->blur_weight, rc->diversity_weight);
     const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
-                          "featvis:seed", "featvis:preset", "featvis:version", "featvis:key"};
+                          "featvis:seed", "featvis:preset", "featvis:version", "featvis:key", "featvis:settings"};
     const char *vals[] = {"featvis-cuda " FV_VERSION, job->objective, fv_model_name(m), size, steps, seed,
-                          preset_name(job->preset), FV_VERSION, job->key};
+                          preset_name(job->preset), FV_VERSION, job->key, settings};
     /* A run killed between creating its temporary file and the rename left "<path>.tmp.<pid>" behind;
      * the image was never journalled, so it is rendered again and lands here: clear the leftovers. Shards
      * never share an image path, so no other live process owns them. */
@@ -279,7 +285,7 @@ static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model
     if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
     globfree(&g);
-    FV_TRY(fv_image_write_png(path, &r->image, keys, vals, 9));
+    FV_TRY(fv_image_write_png(path, &r->image, keys, vals, 10));
     fsync_dir(path);
     return journal_line(jr, m, job, index, rel, r, NULL);
 }
