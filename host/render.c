@@ -248,6 +248,36 @@ fv_status fv_render_init_params(const fv_image *pic, int size, int decorrelate, 
     return st;
 }
 
+/* The optimisation proper, shared by every kind of render: cfg->steps steps (stopping early on
+ * cfg->cancel), objective values of the first and last step into res, then the final images
+ * (without transforms) downloaded into res[i].image. */
+fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render_config *cfg, fv_render_result *res,
+                             fv_progress_fn progress, void *ctx)
+{
+    const int B = s->B, S = s->S;
+    fv_transform_params tp;
+    fv_transform_preset(cfg->preset, &tp);
+    const double t0 = fv_render_now_s();
+    for (int t = 0; t < cfg->steps; t++) {
+        if (cfg->cancel && *cfg->cancel)
+            return fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
+        FV_TRY(fv_render_step(s, m, cfg, &tp, t));
+        for (int i = 0; i < B; i++) {
+            if (t == 0) res[i].obj_first = s->obj[i];
+            res[i].obj_last = s->obj[i];
+        }
+        if (progress) progress(ctx, t + 1, cfg->steps, s->obj, B);
+    }
+    FV_TRY(fv_render_param_forward(s, cfg->decorrelate));
+    const double secs = fv_render_now_s() - t0;
+    for (int i = 0; i < B; i++) {
+        FV_TRY(fv_image_alloc(&res[i].image, S, S));
+        FV_TRY(s->be->download(res[i].image.rgb, s->rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S));
+        res[i].seconds = secs;
+    }
+    return FV_OK;
+}
+
 /* One batch: every image of `items` in one pass. */
 static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
                               const fv_render_item *items, int nitems, fv_render_result **results, int *nresults,
@@ -397,29 +427,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
         free(host);
         if (st != FV_OK) goto done;
     }
-    fv_transform_params tp;
-    fv_transform_preset(cfg->preset, &tp);
-    const double t0 = fv_render_now_s();
-    for (int t = 0; t < cfg->steps; t++) {
-        if (cfg->cancel && *cfg->cancel) {
-            st = fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
-            goto done;
-        }
-        if ((st = fv_render_step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
-        for (int i = 0; i < B; i++) {
-            if (t == 0) res[i].obj_first = s.obj[i];
-            res[i].obj_last = s.obj[i];
-        }
-        if (progress) progress(ctx, t + 1, cfg->steps, s.obj, B);
-    }
-    if ((st = fv_render_param_forward(&s, cfg->decorrelate)) != FV_OK) goto done;
-    const double secs = fv_render_now_s() - t0;
-    for (int i = 0; i < B; i++) {
-        if ((st = fv_image_alloc(&res[i].image, S, S)) != FV_OK) goto done;
-        if ((st = s.be->download(res[i].image.rgb, s.rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S)) != FV_OK)
-            goto done;
-        res[i].seconds = secs;
-    }
+    if ((st = fv_render_optimise(&s, m, cfg, res, progress, ctx)) != FV_OK) goto done;
     *results = res;
     *nresults = B;
     res = NULL;

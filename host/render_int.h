@@ -44,6 +44,9 @@ fv_status fv_render_alloc_f(const fv_backend_i *be, float **p, size_t n);
 /* parameters -> rgb (no transforms): the image the user gets. */
 fv_status fv_render_param_forward(render_state *s, int decorrelate);
 /* One optimisation step t (forward, objectives, backward, Adam); s->obj gets each image's objective. */
+/* cfg->steps steps with results and final images into res (shared by render and interpolation). */
+fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render_config *cfg, fv_render_result *res,
+                             fv_progress_fn progress, void *ctx);
 fv_status fv_render_step(render_state *s, const fv_model *m, const fv_render_config *cfg,
                          const fv_transform_params *tp, int t);
 

@@ -205,29 +205,7 @@ fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, cons
         for (size_t k = 0; k < ix.nlow; k++) host[k] = (float)(0.01 * fv_rng_normal(low_key, FV_RNG_STREAM_INIT + k));
         if ((st = be->upload(ix.low, host, sizeof(float) * ix.nlow)) != FV_OK) goto done;
     }
-    fv_transform_params tp;
-    fv_transform_preset(cfg->preset, &tp);
-    const double t0 = fv_render_now_s();
-    for (int t = 0; t < cfg->steps; t++) {
-        if (cfg->cancel && *cfg->cancel) {
-            st = fv_fail(FV_ERR_INTERRUPTED, "interpolation interrupted at step %d of %d", t, cfg->steps);
-            goto done;
-        }
-        if ((st = fv_render_step(&s, m, cfg, &tp, t)) != FV_OK) goto done;
-        for (int i = 0; i < B; i++) {
-            if (t == 0) res[i].obj_first = s.obj[i];
-            res[i].obj_last = s.obj[i];
-        }
-        if (progress) progress(ctx, t + 1, cfg->steps, s.obj, B);
-    }
-    if ((st = fv_render_param_forward(&s, cfg->decorrelate)) != FV_OK) goto done;
-    const double secs = fv_render_now_s() - t0;
-    for (int i = 0; i < B; i++) {
-        if ((st = fv_image_alloc(&res[i].image, S, S)) != FV_OK) goto done;
-        if ((st = be->download(res[i].image.rgb, s.rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S)) != FV_OK)
-            goto done;
-        res[i].seconds = secs;
-    }
+    if ((st = fv_render_optimise(&s, m, cfg, res, progress, ctx)) != FV_OK) goto done;
     *results = res;
     *nresults = B;
     res = NULL;
