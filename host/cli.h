@@ -34,6 +34,12 @@ const char *default_weights(char *buf, size_t n);
 /* Load --weights or the default; 0 on success, else the exit code (an error line was printed). */
 int load_model(cli *c, fv_model **m);
 
+/* 1 if s ends with suf. */
+int ends_with(const char *s, const char *suf);
+
+int cmd_classify(cli *c);
+int cmd_activations(cli *c);
+int cmd_layers(cli *c);
 int cmd_batch(cli *c);
 int cmd_appendix(cli *c);
 int cmd_gallery(cli *c);
