@@ -248,6 +248,23 @@ fv_status fv_render_init_params(const fv_image *pic, int size, int decorrelate, 
     return st;
 }
 
+/* Terms grouped by tensor (stable), so each objective op call sees one layer. */
+void fv_render_sort_terms(render_state *s)
+{
+    for (int i = 1; i < s->nterms; i++)
+        for (int j = i; j > 0 && s->term_tensor[j - 1] > s->term_tensor[j]; j--) {
+            fv_obj_term t0 = s->terms[j];
+            s->terms[j] = s->terms[j - 1];
+            s->terms[j - 1] = t0;
+            int a = s->term_tensor[j];
+            s->term_tensor[j] = s->term_tensor[j - 1];
+            s->term_tensor[j - 1] = a;
+            a = s->term_image[j];
+            s->term_image[j] = s->term_image[j - 1];
+            s->term_image[j - 1] = a;
+        }
+}
+
 /* The optimisation proper, shared by every kind of render: cfg->steps steps (stopping early on
  * cfg->cancel), objective values of the first and last step into res, then the final images
  * (without transforms) downloaded into res[i].image. */
@@ -374,25 +391,15 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
             }
             fv_render_add_target(&s, sp->tensor);
         }
-    for (int i = 1; i < s.nterms; i++) /* stable insertion sort by tensor */
-        for (int j = i; j > 0 && s.term_tensor[j - 1] > s.term_tensor[j]; j--) {
-            fv_obj_term t0 = s.terms[j];
-            s.terms[j] = s.terms[j - 1];
-            s.terms[j - 1] = t0;
-            int a = s.term_tensor[j];
-            s.term_tensor[j] = s.term_tensor[j - 1];
-            s.term_tensor[j - 1] = a;
-            a = s.term_image[j];
-            s.term_image[j] = s.term_image[j - 1];
-            s.term_image[j - 1] = a;
-        }
+    fv_render_sort_terms(&s);
     if ((st = fv_plan_create(&m->net, s.be, B, S, S, s.targets, s.ntargets, &s.plan)) != FV_OK) goto done;
     size_t divw = 0;
     for (int d = 0; d < s.ndiv; d++) {
         size_t w = s.be->diversity_workspace(m->net.tensors[s.div_tensor[d]].c, s.div_count[d]);
         if (w > divw) divw = w;
     }
-    if ((divw && (st = fv_render_alloc_f(s.be, &s.divwork, divw)) != FV_OK) || (st = fv_render_alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
+    if ((divw && (st = fv_render_alloc_f(s.be, &s.divwork, divw)) != FV_OK) ||
+        (st = fv_render_alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
         (st = fv_render_alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
         (st = fv_render_alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK ||
         (st = fv_render_alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)

@@ -44,6 +44,8 @@ fv_status fv_render_alloc_f(const fv_backend_i *be, float **p, size_t n);
 /* parameters -> rgb (no transforms): the image the user gets. */
 fv_status fv_render_param_forward(render_state *s, int decorrelate);
 /* One optimisation step t (forward, objectives, backward, Adam); s->obj gets each image's objective. */
+/* Group s->terms by tensor (stable), so each objective op call sees one layer. */
+void fv_render_sort_terms(render_state *s);
 /* cfg->steps steps with results and final images into res (shared by render and interpolation). */
 fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render_config *cfg, fv_render_result *res,
                              fv_progress_fn progress, void *ctx);

@@ -155,18 +155,7 @@ fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, cons
     size_t dir_off = 0;
     if ((st = add_terms(&s, &m->net, &oa, 0, &dir_off)) != FV_OK || (st = add_terms(&s, &m->net, &ob, 1, &dir_off)) != FV_OK)
         goto done;
-    for (int i = 1; i < s.nterms; i++) /* stable insertion sort by tensor: one objective call per layer */
-        for (int j = i; j > 0 && s.term_tensor[j - 1] > s.term_tensor[j]; j--) {
-            fv_obj_term t0 = s.terms[j];
-            s.terms[j] = s.terms[j - 1];
-            s.terms[j - 1] = t0;
-            int a = s.term_tensor[j];
-            s.term_tensor[j] = s.term_tensor[j - 1];
-            s.term_tensor[j - 1] = a;
-            a = s.term_image[j];
-            s.term_image[j] = s.term_image[j - 1];
-            s.term_image[j - 1] = a;
-        }
+    fv_render_sort_terms(&s);
     ix.align_tensor = oa.terms[0].tensor;
     ix.align_weight = alignment_weight;
     fv_render_add_target(&s, ix.align_tensor);
