@@ -56,6 +56,10 @@ fv_status fv_resample_fwd_cuda(int n, int c, int h, int w, const float *src, con
 fv_status fv_resample_bwd_cuda(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow, const float *ddst,
                                float *dsrc);
 
+/* kernels/tfchain.cu (chains: host array of nimg) */
+fv_status fv_tfchain_fwd_cuda(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst);
+fv_status fv_tfchain_bwd_cuda(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
+
 /* kernels/preprocess.cu */
 fv_status fv_preprocess_fwd_cuda(int n, int hw, const int perm[3], float scale, const float mean[3], const float *rgb,
                                  float *out);

@@ -43,6 +43,8 @@ typedef struct fv_backend_i {
                               int ow, float *dst);
     fv_status (*resample_bwd)(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow, const float *ddst,
                               float *dsrc);
+    fv_status (*tfchain_fwd)(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst);
+    fv_status (*tfchain_bwd)(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
     fv_status (*preprocess_fwd)(int n, int hw, const int perm[3], float scale, const float mean[3], const float *rgb,
                                 float *out);
     fv_status (*preprocess_bwd)(int n, int hw, const int perm[3], float scale, const float *dout, float *drgb);

@@ -79,6 +79,33 @@ static int root_of(const fv_net *net, int t)
     return t;
 }
 
+static int relu_of(const fv_net *net, int t)
+{
+    for (int i = 0; i < net->nnodes; i++)
+        if (net->nodes[i].kind == FV_NODE_RELU && net->nodes[i].in == t) return net->nodes[i].out;
+    return -1;
+}
+
+int fv_net_post_relu(const fv_net *net, int t)
+{
+    if (t < 0 || t >= net->ntensors) return -1;
+    int r = relu_of(net, t);
+    if (r >= 0) return r;
+    /* A concatenation: every part must feed a ReLU whose output is the same slice of one other buffer. */
+    int twin = -1, parts = 0;
+    for (int s = 0; s < net->ntensors; s++) {
+        if (net->tensors[s].parent != t) continue;
+        int q = relu_of(net, s);
+        if (q < 0) return -1;
+        const fv_net_tensor *qs = &net->tensors[q];
+        if (qs->parent < 0 || qs->c0 != net->tensors[s].c0 || qs->c != net->tensors[s].c) return -1;
+        if (twin >= 0 && qs->parent != twin) return -1;
+        twin = qs->parent;
+        parts++;
+    }
+    return parts && net->tensors[twin].c == net->tensors[t].c ? twin : -1;
+}
+
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 /* The concrete window of a CONV/POOL node for an hin x win input; *oh, *ow get the output size. */
@@ -242,20 +269,67 @@ void fv_plan_free(fv_plan *p)
     free(p->grad);
     free(p->dw);
     free(p->db);
+    free(p->offset);
+    free(p->cap);
     free(p);
+}
+
+/* Views of every live tensor for the plan's current (h, w): roots at their arena offsets, slices inside. */
+static void plan_views(fv_plan *p)
+{
+    const fv_net *net = p->net;
+    for (int t = 0; t < net->ntensors; t++) {
+        if (!p->live[t]) continue;
+        int r = root_of(net, t), c0 = 0;
+        for (int s = t; s != r; s = net->tensors[s].parent) c0 += net->tensors[s].c0;
+        const fv_net_tensor *rt = &net->tensors[r];
+        fv_tensor a = fv_tensor_make(p->act_mem + p->offset[r], p->n, rt->c, p->hs[r], p->ws[r]);
+        fv_tensor g = fv_tensor_make(p->grad_mem + p->offset[r], p->n, rt->c, p->hs[r], p->ws[r]);
+        p->act[t] = fv_tensor_slice(a, c0, net->tensors[t].c);
+        p->grad[t] = fv_tensor_slice(g, c0, net->tensors[t].c);
+    }
+}
+
+/* Floats each live root needs at (h, w) into need[] (max with what is there), and the conv workspace. */
+static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *work)
+{
+    const fv_net *net = p->net;
+    FV_TRY(fv_net_shapes(net, h, w, p->hs, p->ws));
+    for (int t = 0; t < net->ntensors; t++) {
+        if (!p->live[t] || net->tensors[t].parent >= 0) continue;
+        size_t k = (size_t)p->n * net->tensors[t].c * p->hs[t] * p->ws[t];
+        if (k > need[t]) need[t] = k;
+    }
+    for (int i = 0; i < net->nnodes; i++) {
+        const fv_net_node *nd = &net->nodes[i];
+        if (!p->needed[i] || nd->kind != FV_NODE_CONV) continue;
+        fv_conv_desc d;
+        int oh, ow;
+        FV_TRY(node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow));
+        d.cin = nd->cin;
+        d.cout = nd->cout;
+        size_t ws = p->be->conv2d_workspace(&d, p->n, p->hs[nd->in], p->ws[nd->in]);
+        if (ws > *work) *work = ws;
+    }
+    return FV_OK;
 }
 
 fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h, int w, const int *targets,
                          int ntargets, fv_plan **out)
 {
+    return fv_plan_create_sizes(net, be, n, &h, &w, 1, targets, ntargets, out);
+}
+
+fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n, const int *h, const int *w,
+                               int nsizes, const int *targets, int ntargets, fv_plan **out)
+{
     *out = NULL;
+    if (nsizes < 1) return fv_fail(FV_ERR_ARG, "plan: no input size");
     fv_plan *p = calloc(1, sizeof *p);
     if (!p) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
     p->net = net;
     p->be = be;
     p->n = n;
-    p->h = h;
-    p->w = w;
     const int T = net->ntensors, N = net->nnodes;
     p->hs = calloc(T, sizeof *p->hs);
     p->ws = calloc(T, sizeof *p->ws);
@@ -265,64 +339,37 @@ fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h
     p->grad = calloc(T, sizeof *p->grad);
     p->dw = calloc(N ? N : 1, sizeof *p->dw);
     p->db = calloc(N ? N : 1, sizeof *p->db);
+    p->offset = calloc(T, sizeof *p->offset);
+    p->cap = calloc(T, sizeof *p->cap);
     fv_status st = FV_OK;
-    if (!p->hs || !p->ws || !p->needed || !p->live || !p->act || !p->grad || !p->dw || !p->db) {
+    if (!p->hs || !p->ws || !p->needed || !p->live || !p->act || !p->grad || !p->dw || !p->db || !p->offset ||
+        !p->cap) {
         st = fv_fail(FV_ERR_NOMEM, "plan: out of memory");
         goto fail;
     }
-    if ((st = fv_net_shapes(net, h, w, p->hs, p->ws)) != FV_OK) goto fail;
     for (int i = 0; i < ntargets; i++) need_tensor(net, targets[i], p->live, p->needed);
     p->live[net->input] = 1;
-    /* Every live tensor's root holds the memory; a slice is a view into it. */
-    char *root_live = calloc(T, 1);
-    long *offset = calloc(T, sizeof *offset);
-    if (!root_live || !offset) {
-        free(root_live);
-        free(offset);
-        st = fv_fail(FV_ERR_NOMEM, "plan: out of memory");
-        goto fail;
-    }
-    size_t total = 0;
+    /* Every live tensor's root holds the memory (slices are views into it), sized for the largest of the
+     * input sizes: each root gets the most any of them needs, and so does the conv workspace. */
     for (int t = 0; t < T; t++)
-        if (p->live[t]) root_live[root_of(net, t)] = 1;
-    for (int t = 0; t < T; t++)
-        if (root_live[t]) {
-            offset[t] = (long)total;
-            total += (size_t)n * net->tensors[t].c * p->hs[t] * p->ws[t];
-        }
-    p->act_floats = total;
+        if (p->live[t]) p->live[root_of(net, t)] = 1;
     size_t work = 0;
-    for (int i = 0; i < N; i++) {
-        const fv_net_node *nd = &net->nodes[i];
-        if (!p->needed[i] || nd->kind != FV_NODE_CONV) continue;
-        fv_conv_desc d;
-        int oh, ow;
-        node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow);
-        d.cin = nd->cin;
-        d.cout = nd->cout;
-        size_t ws = be->conv2d_workspace(&d, n, p->hs[nd->in], p->ws[nd->in]);
-        if (ws > work) work = ws;
+    for (int k = nsizes - 1; k >= 0; k--)
+        if ((st = plan_measure(p, h[k], w[k], p->cap, &work)) != FV_OK) goto fail;
+    size_t total = 0;
+    for (int t = 0; t < T; t++) {
+        p->offset[t] = total;
+        total += p->cap[t];
     }
+    p->h = h[0];
+    p->w = w[0];
+    p->act_floats = total;
     p->work_floats = work;
     if ((st = be->alloc((void **)&p->act_mem, total * sizeof(float))) != FV_OK ||
         (st = be->alloc((void **)&p->grad_mem, total * sizeof(float))) != FV_OK ||
-        (st = be->alloc((void **)&p->work, (work ? work : 1) * sizeof(float))) != FV_OK) {
-        free(root_live);
-        free(offset);
+        (st = be->alloc((void **)&p->work, (work ? work : 1) * sizeof(float))) != FV_OK)
         goto fail;
-    }
-    for (int t = 0; t < T; t++) {
-        if (!p->live[t]) continue;
-        int r = root_of(net, t), c0 = 0;
-        for (int s = t; s != r; s = net->tensors[s].parent) c0 += net->tensors[s].c0;
-        const fv_net_tensor *rt = &net->tensors[r];
-        fv_tensor a = fv_tensor_make(p->act_mem + offset[r], n, rt->c, p->hs[r], p->ws[r]);
-        fv_tensor g = fv_tensor_make(p->grad_mem + offset[r], n, rt->c, p->hs[r], p->ws[r]);
-        p->act[t] = fv_tensor_slice(a, c0, net->tensors[t].c);
-        p->grad[t] = fv_tensor_slice(g, c0, net->tensors[t].c);
-    }
-    free(root_live);
-    free(offset);
+    plan_views(p);
     /* Weights: used in place on a host backend, else copied once into one device block. */
     size_t wfloats = 0;
     for (int i = 0; i < N; i++)
@@ -359,6 +406,30 @@ fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h
 fail:
     fv_plan_free(p);
     return st;
+}
+
+fv_status fv_plan_resize(fv_plan *p, int h, int w)
+{
+    if (h == p->h && w == p->w) return FV_OK;
+    size_t *need = calloc(p->net->ntensors, sizeof *need), work = 0;
+    if (!need) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+    fv_status st = plan_measure(p, h, w, need, &work);
+    for (int t = 0; st == FV_OK && t < p->net->ntensors; t++)
+        if (need[t] > p->cap[t])
+            st = fv_fail(FV_ERR_ARG, "plan: a %dx%d input needs more memory for '%s' than the plan was made for", w, h,
+                         p->net->tensors[t].name);
+    if (st == FV_OK && work > p->work_floats)
+        st = fv_fail(FV_ERR_ARG, "plan: a %dx%d input needs a larger convolution workspace than the plan was made for",
+                     w, h);
+    free(need);
+    if (st != FV_OK) {
+        fv_net_shapes(p->net, p->h, p->w, p->hs, p->ws); /* back to the size the views describe */
+        return st;
+    }
+    p->h = h;
+    p->w = w;
+    plan_views(p);
+    return FV_OK;
 }
 
 static fv_status node_forward(fv_plan *p, int i)

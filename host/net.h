@@ -64,6 +64,9 @@ int fv_net_add_tensor(fv_net *net, const char *name, int c, int parent, int c0);
 int fv_net_add_node(fv_net *net, const fv_net_node *node);
 /* Tensor id by name or alias, -1 if unknown. */
 int fv_net_find(const fv_net *net, const char *name);
+/* The tensor a ReLU makes of t (its post-ReLU twin): the output of the RELU node reading t, or, for a
+ * concatenation of branch outputs, the concatenation of their ReLUs' outputs. -1 if t has none. */
+int fv_net_post_relu(const fv_net *net, int t);
 /* The display name of a tensor: its first alias if any, else its name. */
 const char *fv_net_display_name(const fv_net *net, int t);
 
@@ -90,6 +93,7 @@ typedef struct fv_plan {
     fv_tensor *act, *grad; /* per tensor views (data NULL where not live) */
     float *act_mem, *grad_mem, *work;
     size_t act_floats, work_floats;
+    size_t *offset, *cap;  /* per root tensor: its place in the arena and the floats it may use */
     const float **dw, **db; /* per node weights in backend memory */
     void *weights_mem;
 } fv_plan;
@@ -97,6 +101,12 @@ typedef struct fv_plan {
 /* targets: tensor ids whose values the caller reads (and seeds gradients into). */
 fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h, int w, const int *targets,
                          int ntargets, fv_plan **out);
+/* The same for several input sizes (h[k], w[k]), of which the plan can take any with fv_plan_resize: every
+ * buffer is sized for the largest need among them. The plan starts at (h[0], w[0]). */
+fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n, const int *h, const int *w,
+                               int nsizes, const int *targets, int ntargets, fv_plan **out);
+/* Shapes and views for another input size; FV_ERR_ARG (plan unchanged) if it needs more than was sized. */
+fv_status fv_plan_resize(fv_plan *p, int h, int w);
 void fv_plan_free(fv_plan *p);
 fv_status fv_plan_forward(fv_plan *p);
 fv_status fv_plan_zero_grad(fv_plan *p);

@@ -124,6 +124,28 @@ fv_status fv_resample_fwd_cpu(int n, int c, int h, int w, const float *src, cons
 fv_status fv_resample_bwd_cpu(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
                               const float *ddst, float *dsrc);
 
+/* Lucid's standard_transforms for one image (transform.py), with their random draws fixed: the S x S
+ * image padded by `pad` pixels of pad_value; a crop of c1 x c1 at (ox1, oy1) (jitter); resized to m x m by
+ * tf.image.resize_bilinear's legacy sampling (align_corners=False, no half-pixel centres: output i reads
+ * i * c1/m, taps floor and min(ceil, c1-1)); rotated by tf.contrib.image.rotate (nearest neighbour:
+ * output (x, y) reads input (round(cosa x - sina y + xoff), round(sina x + cosa y + yoff)), `fill` where
+ * that is outside the m x m canvas); and a crop of n x n at (ox2, oy2). Unlike the article's chain
+ * (fv_affine), the canvas is not cropped back: the network sees n x n, n = m - jitter2 > S. The rotation's
+ * coefficients are float32, computed as TensorFlow does (fv_transform_lucid_draw). */
+typedef struct fv_tfchain {
+    int size, pad;        /* S, padding each side */
+    int ox1, oy1, c1;     /* first crop: offset in the padded canvas, side */
+    int m;                /* side after the resize = the rotation's canvas */
+    float cosa, sina, xoff, yoff;
+    int ox2, oy2, n;      /* second crop: offset in the rotated canvas, side (the output) */
+    float pad_value, fill;
+} fv_tfchain;
+/* src (nimg, c, S, S) -> dst (nimg, c, n, n), one chain per image; all chains share size, m and n. */
+fv_status fv_tfchain_fwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst);
+/* dsrc = exact transpose of the forward (w.r.t. src) applied to ddst; overwrites dsrc. TensorFlow 1.x's
+ * own gradient of the rotation applies the inverse rotation to the gradient instead (an approximation). */
+fv_status fv_tfchain_bwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
+
 /* Network input from RGB in [0,1]: out[b][c] = rgb[b][perm[c]] * scale - mean[c]. (n, 3, hw). */
 fv_status fv_preprocess_fwd_cpu(int n, int hw, const int perm[3], float scale, const float mean[3],
                                 const float *rgb, float *out);

@@ -3,6 +3,7 @@
  * references, backward passes against adjoint identities and finite differences. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,4 +603,155 @@ Test(chain, end_to_end_finite_differences)
     fv_fft_plan_free_cpu(c.plan);
     free(c.scale), free(c.img), free(c.rgb), free(c.res), free(c.out), free(c.r);
     free(spec), free(dspec), free(g1), free(g2);
+}
+
+/* ---------- Lucid's transform chain (fv_tfchain) ---------- */
+
+/* The chain built stage by stage as Lucid's graph does, each intermediate canvas materialised in double:
+ * pad, crop, resize_bilinear (legacy sampling), nearest rotation with fill, crop. The sampling
+ * coordinates are float32, as TensorFlow computes them. */
+static void tfchain_reference(const fv_tfchain *k, const float *src, double *out)
+{
+    const int S = k->size, P = S + 2 * k->pad, c1 = k->c1, m = k->m, n = k->n;
+    double *pad = malloc(sizeof(double) * P * P), *crop = malloc(sizeof(double) * c1 * c1);
+    double *rs = malloc(sizeof(double) * m * m), *rot = malloc(sizeof(double) * m * m);
+    cr_assert(pad && crop && rs && rot);
+    for (int y = 0; y < P; y++)
+        for (int x = 0; x < P; x++) {
+            const int iy = y - k->pad, ix = x - k->pad;
+            pad[y * P + x] = iy >= 0 && iy < S && ix >= 0 && ix < S ? src[iy * S + ix] : k->pad_value;
+        }
+    for (int y = 0; y < c1; y++)
+        for (int x = 0; x < c1; x++) crop[y * c1 + x] = pad[(y + k->oy1) * P + x + k->ox1];
+    const float sc = (float)c1 / (float)m;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) {
+            const float iy = (float)i * sc, jx = (float)j * sc;
+            const int y0 = (int)floorf(iy), x0 = (int)floorf(jx);
+            const int y1 = (int)ceilf(iy) < c1 - 1 ? (int)ceilf(iy) : c1 - 1;
+            const int x1 = (int)ceilf(jx) < c1 - 1 ? (int)ceilf(jx) : c1 - 1;
+            const double ly = iy - floorf(iy), lx = jx - floorf(jx);
+            const double top = crop[y0 * c1 + x0] * (1 - lx) + crop[y0 * c1 + x1] * lx;
+            const double bot = crop[y1 * c1 + x0] * (1 - lx) + crop[y1 * c1 + x1] * lx;
+            rs[i * m + j] = top * (1 - ly) + bot * ly;
+        }
+    for (int y = 0; y < m; y++)
+        for (int x = 0; x < m; x++) {
+            const float fx = k->cosa * (float)x + -k->sina * (float)y + k->xoff;
+            const float fy = k->sina * (float)x + k->cosa * (float)y + k->yoff;
+            const long px = lroundf(fx), py = lroundf(fy);
+            rot[y * m + x] = px >= 0 && px < m && py >= 0 && py < m ? rs[py * m + px] : k->fill;
+        }
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) out[y * n + x] = rot[(y + k->oy2) * m + x + k->ox2];
+    free(pad);
+    free(crop);
+    free(rs);
+    free(rot);
+}
+
+Test(tfchain, unscaled_unrotated_is_a_padded_shift)
+{
+    /* S = 6, pad 2, crop 8 at (1, 2), no resize (m = c1), angle 0, crop 7 at (0, 1) */
+    const fv_tfchain k = {.size = 6, .pad = 2, .ox1 = 1, .oy1 = 2, .c1 = 8, .m = 8, .cosa = 1, .sina = 0,
+                          .xoff = 0, .yoff = 0, .ox2 = 0, .oy2 = 1, .n = 7, .pad_value = 0.5f, .fill = 0};
+    float src[36], dst[49];
+    for (int i = 0; i < 36; i++) src[i] = (float)i / 36.0f;
+    cr_assert_eq(fv_tfchain_fwd_cpu(1, 1, &k, src, dst), FV_OK, "%s", fv_last_error());
+    for (int y = 0; y < 7; y++)
+        for (int x = 0; x < 7; x++) {
+            const int iy = y + 1 + 2 - 2, ix = x + 0 + 1 - 2; /* crop2, crop1, pad */
+            const float want = iy >= 0 && iy < 6 && ix >= 0 && ix < 6 ? src[iy * 6 + ix] : 0.5f;
+            cr_assert_eq(dst[y * 7 + x], want, "(%d,%d): %g vs %g", x, y, dst[y * 7 + x], want);
+        }
+}
+
+Test(tfchain, draws_and_sides)
+{
+    fv_transform_params tp;
+    fv_transform_preset(FV_PRESET_LUCID, &tp);
+    cr_assert_eq(tp.grow, 1);
+    cr_assert_eq(tp.fill, 0.0f);
+    /* 128 px: pad 12 -> 152, crop 8 -> 144, scale 0.9..1.1 -> 129..158, crop 4 -> 125..154 */
+    int lo, hi;
+    fv_transform_sides(&tp, 128, &lo, &hi);
+    cr_assert_eq(lo, 125);
+    cr_assert_eq(hi, 154);
+    const int want[11] = {125, 128, 131, 134, 137, 140, 142, 145, 148, 151, 154};
+    for (int i = 0; i < 11; i++) cr_expect_eq(fv_transform_lucid_side(&tp, 128, i), want[i], "scale %d", i);
+    int seen[11] = {0};
+    const uint64_t sk = fv_rng_key(3, "canvas");
+    for (int t = 0; t < 400; t++) {
+        const fv_tfchain a = fv_transform_lucid_draw(&tp, 128, sk, fv_rng_key(3, "image a"), t);
+        const fv_tfchain b = fv_transform_lucid_draw(&tp, 128, sk, fv_rng_key(3, "image b"), t);
+        cr_assert_eq(a.n, b.n, "images drawn with one scale key share the canvas");
+        cr_assert_eq(a.m, a.n + 4);
+        cr_assert_eq(a.c1, 144);
+        cr_assert(a.ox1 >= 0 && a.ox1 <= 8 && a.oy1 >= 0 && a.oy1 <= 8 && a.ox2 >= 0 && a.ox2 <= 4 && a.oy2 >= 0 &&
+                  a.oy2 <= 4);
+        /* the angle is one of -10..10 degrees (Lucid's 3.14 for pi) */
+        const double deg = atan2(a.sina, a.cosa) * 180.0 / 3.14;
+        cr_assert(fabs(deg - round(deg)) < 1e-4 && fabs(deg) <= 10.0001, "angle %g", deg);
+        for (int i = 0; i < 11; i++) seen[i] += a.n == want[i];
+    }
+    for (int i = 0; i < 11; i++) cr_expect(seen[i] > 0, "canvas %d never drawn", want[i]);
+}
+
+Test(tfchain, matches_stagewise_reference_and_adjoint)
+{
+    fv_transform_params tp;
+    fv_transform_preset(FV_PRESET_LUCID, &tp);
+    const int S = 20, C = 3, NB = 3;
+    float *src = tst_alloc((size_t)NB * C * S * S);
+    tst_fill(src, (size_t)NB * C * S * S, 1.0);
+    for (int t = 0; t < 12; t++) {
+        fv_tfchain k[3];
+        for (int b = 0; b < NB; b++) {
+            char name[32];
+            snprintf(name, sizeof name, "img%d", b);
+            k[b] = fv_transform_lucid_draw(&tp, S, fv_rng_key(9, "canvas"), fv_rng_key(9, name), t);
+        }
+        const int n = k[0].n;
+        float *dst = tst_alloc((size_t)NB * C * n * n), *dst0 = tst_alloc((size_t)NB * C * n * n);
+        float *zero = tst_alloc((size_t)NB * C * S * S), *g = tst_alloc((size_t)NB * C * n * n);
+        float *gs = tst_alloc((size_t)NB * C * S * S);
+        double *ref = malloc(sizeof(double) * n * n);
+        cr_assert_eq(fv_tfchain_fwd_cpu(NB, C, k, src, dst), FV_OK, "%s", fv_last_error());
+        int filled = 0;
+        for (int pl = 0; pl < NB * C; pl++) {
+            tfchain_reference(&k[pl / C], src + (size_t)pl * S * S, ref);
+            for (int i = 0; i < n * n; i++) {
+                cr_assert(fabs(dst[(size_t)pl * n * n + i] - ref[i]) < 1e-6, "step %d plane %d pixel %d: %g vs %g", t,
+                          pl, i, dst[(size_t)pl * n * n + i], ref[i]);
+                filled += ref[i] == 0.0;
+            }
+        }
+        if (fabs(k[0].sina) > 0.1) cr_assert(filled > 0, "a rotated canvas has filled corners");
+        /* The backward is the transpose of the linear part: <T x - T 0, g> = <x, T^T g>. */
+        cr_assert_eq(fv_tfchain_fwd_cpu(NB, C, k, zero, dst0), FV_OK);
+        tst_fill(g, (size_t)NB * C * n * n, 1.0);
+        cr_assert_eq(fv_tfchain_bwd_cpu(NB, C, k, g, gs), FV_OK, "%s", fv_last_error());
+        double lhs = 0;
+        for (size_t i = 0; i < (size_t)NB * C * n * n; i++) lhs += ((double)dst[i] - dst0[i]) * g[i];
+        const double rhs = tst_dot(src, gs, (size_t)NB * C * S * S);
+        cr_assert(fabs(lhs - rhs) <= 1e-5 * (fabs(lhs) + 1), "step %d: <Tx,g> %.9g vs <x,T'g> %.9g", t, lhs, rhs);
+        free(dst);
+        free(dst0);
+        free(zero);
+        free(g);
+        free(gs);
+        free(ref);
+    }
+    free(src);
+}
+
+Test(tfchain, rejects_inconsistent_chains)
+{
+    fv_tfchain k[2] = {{.size = 6, .pad = 2, .c1 = 8, .m = 8, .cosa = 1, .n = 7, .pad_value = 0.5f},
+                       {.size = 6, .pad = 2, .c1 = 8, .m = 9, .cosa = 1, .n = 8, .pad_value = 0.5f}};
+    float src[2 * 36] = {0}, dst[2 * 64];
+    cr_assert_eq(fv_tfchain_fwd_cpu(2, 1, k, src, dst), FV_ERR_ARG, "two canvases in one batch");
+    k[1] = k[0];
+    k[1].ox2 = 2; /* 2 + 7 > 8 */
+    cr_assert_eq(fv_tfchain_fwd_cpu(2, 1, k, src, dst), FV_ERR_ARG);
 }
