@@ -27,7 +27,7 @@ void fv_render_config_default(fv_render_config *c)
     c->seed = 0;
     c->preset = FV_PRESET_ARTICLE;
     c->lr = 0.05f;
-    c->redirect_steps = 16;
+    c->redirect_steps = 17; /* Lucid: updates 0..16 (off once global_step > 16) */
     c->decorrelate = 1;
     c->diversity_weight = 1e2f;
     c->backend = FV_BACKEND_AUTO;
@@ -55,39 +55,42 @@ double fv_render_now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void fv_render_state_free(render_state *s)
+/* parameters -> rgb (no transforms): the image the user gets. */
+fv_status fv_render_param_forward(render_state *s, int decorrelate)
+{
+    if (s->pixel) return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->spec, s->rgb);
+    FV_TRY(s->be->spectrum_to_image(s->fft, s->spec, s->scale, s->timg));
+    if (s->ix) FV_TRY(fv_render_ix_forward(s)); /* interpolation: + the shared low-resolution terms */
+    return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->timg, s->rgb);
+}
+
+fv_status fv_render_transform_forward(render_state *s, const fv_model *m, int t)
 {
     const fv_backend_i *be = s->be;
-    float **bufs[] = {&s->spec, &s->dspec, &s->m, &s->v, &s->scale, &s->timg, &s->dtimg, &s->rgb, &s->drgb, &s->xr,
-                      &s->divwork, &s->dirs};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-        if (*bufs[i]) be->free(*bufs[i]);
-    if (s->fft) be->fft_plan_free(s->fft);
-    fv_plan_free(s->plan);
-    free(s->terms);
-    free(s->term_tensor);
-    free(s->term_image);
-    free(s->term_values);
-    free(s->targets);
-    free(s->div_b0);
-    free(s->div_count);
-    free(s->div_tensor);
-    free(s->maps);
-    free(s->keys);
-    free(s->obj);
-    free(s->pen);
+    const int S = s->S;
+    if (s->tp.grow) {
+        /* Lucid's chain: one canvas size for the batch this step, the network sees the grown image */
+        for (int b = 0; b < s->B; b++) s->chains[b] = fv_transform_lucid_draw(&s->tp, S, s->scale_key, s->tkeys[b], t);
+        s->side = s->chains[0].n;
+        FV_TRY(fv_plan_resize(s->plan, s->side, s->side));
+        FV_TRY(be->tfchain_fwd(s->B, 3, s->chains, s->rgb, s->xr));
+    } else {
+        for (int b = 0; b < s->B; b++) s->maps[b] = fv_transform_draw(&s->tp, S, S, s->tkeys[b], t);
+        s->side = S;
+        FV_TRY(be->resample_fwd(s->B, 3, S, S, s->rgb, s->maps, s->tp.pad_value, S, S, s->xr));
+    }
+    /* Neurons at the layer's centre follow the layer's size (Lucid: acts[:, H//2, W//2] every step). */
+    for (int k = 0; k < s->nterms; k++)
+        if (s->term_centre[k]) {
+            const int tt = s->term_tensor[k];
+            s->terms[k].x = s->gterms[k].x = s->plan->ws[tt] / 2;
+            s->terms[k].y = s->gterms[k].y = s->plan->hs[tt] / 2;
+        }
+    return be->preprocess_fwd(s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.mean, s->xr,
+                              s->plan->act[m->net.input].data);
 }
 
-int fv_render_add_target(render_state *s, int t)
-{
-    for (int i = 0; i < s->ntargets; i++)
-        if (s->targets[i] == t) return i;
-    s->targets[s->ntargets] = t;
-    return s->ntargets++;
-}
-
-/* Objective values of this step into s->obj, summing each image's terms (diversity excluded). */
-static fv_status objectives_forward(render_state *s)
+fv_status fv_render_objectives_forward(render_state *s, const fv_render_config *cfg, int want_div)
 {
     fv_plan *p = s->plan;
     for (int b = 0; b < s->B; b++) s->obj[b] = 0;
@@ -99,79 +102,87 @@ static fv_status objectives_forward(render_state *s)
         i = j;
     }
     for (int k = 0; k < s->nterms; k++) s->obj[s->term_image[k]] += s->term_values[k];
+    for (int d = 0; want_div && d < s->ndiv; d++)
+        FV_TRY(s->be->diversity_fwd(p->act[s->div_tensor[d]], s->div_b0[d], s->div_count[d], &s->div_value[d],
+                                    s->divwork));
+    if (s->penalised) { /* on the untransformed image, as Lucid's T("input") before its transforms */
+        FV_TRY(s->be->penalty_fwd(s->B, s->S, s->S, s->rgb, cfg->tv_weight, cfg->l1_weight, cfg->l2_weight,
+                                  cfg->blur_weight, s->pen));
+        for (int b = 0; b < s->B; b++) s->obj[b] -= s->pen[b];
+    }
     return FV_OK;
 }
 
-static fv_status objectives_backward(render_state *s, float diversity_weight)
+fv_status fv_render_objectives_backward(render_state *s, const fv_render_config *cfg)
 {
     fv_plan *p = s->plan;
+    FV_TRY(fv_plan_zero_grad(p));
     int i = 0;
     while (i < s->nterms) {
         int j = i;
         while (j < s->nterms && s->term_tensor[j] == s->term_tensor[i]) j++;
         const int t = s->term_tensor[i];
-        FV_TRY(s->be->objective_bwd(s->terms + i, j - i, p->act[t], p->grad[t]));
+        FV_TRY(s->be->objective_bwd(s->gterms + i, j - i, p->act[t], p->grad[t]));
         i = j;
     }
     for (int d = 0; d < s->ndiv; d++) {
         const int t = s->div_tensor[d];
-        FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -diversity_weight, p->grad[t],
+        FV_TRY(s->be->diversity_bwd(p->act[t], s->div_b0[d], s->div_count[d], -cfg->diversity_weight, p->grad[t],
                                      s->divwork));
     }
     if (s->ix) FV_TRY(fv_render_ix_objective_bwd(s));
     return FV_OK;
 }
 
-/* parameters -> rgb (no transforms): the image the user gets. */
-fv_status fv_render_param_forward(render_state *s, int decorrelate)
-{
-    if (s->pixel) return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->spec, s->rgb);
-    FV_TRY(s->be->spectrum_to_image(s->fft, s->spec, s->scale, s->timg));
-    if (s->ix) FV_TRY(fv_render_ix_forward(s)); /* interpolation: + the shared low-resolution terms */
-    return s->be->colour_fwd(s->B, s->S * s->S, decorrelate, s->timg, s->rgb);
-}
-
-fv_status fv_render_step(render_state *s, const fv_model *m, const fv_render_config *cfg,
-                         const fv_transform_params *tp, int t)
+/* From the network input's gradient back to s->drgb: preprocessing, then the transforms (xr's buffer is
+ * reused for d(xr)), then the penalties' gradients. */
+fv_status fv_render_input_backward(render_state *s, const fv_model *m, const fv_render_config *cfg)
 {
     const fv_backend_i *be = s->be;
-    fv_plan *p = s->plan;
-    const int S = s->S, hw = S * S;
-    FV_TRY(fv_render_param_forward(s, cfg->decorrelate));
-    for (int b = 0; b < s->B; b++) s->maps[b] = fv_transform_draw(tp, S, S, s->keys[b], t);
-    FV_TRY(be->resample_fwd(s->B, 3, S, S, s->rgb, s->maps, tp->pad_value, S, S, s->xr));
-    FV_TRY(be->preprocess_fwd(s->B, hw, m->net.perm, m->net.scale, m->net.mean, s->xr, p->act[m->net.input].data));
-    FV_TRY(fv_plan_forward(p));
-    FV_TRY(objectives_forward(s));
-    if (s->penalised) { /* on the untransformed image, as Lucid's T("input") before its transforms */
-        FV_TRY(be->penalty_fwd(s->B, S, S, s->rgb, cfg->tv_weight, cfg->l1_weight, cfg->l2_weight, cfg->blur_weight,
-                               s->pen));
-        for (int b = 0; b < s->B; b++) s->obj[b] -= s->pen[b];
-    }
-    for (int b = 0; b < s->B; b++)
-        if (!isfinite(s->obj[b]))
-            return fv_fail(FV_ERR_NUMERIC, "image %d: objective became %f at step %d", b, s->obj[b], t);
-    FV_TRY(fv_plan_zero_grad(p));
-    FV_TRY(objectives_backward(s, cfg->diversity_weight));
-    FV_TRY(fv_plan_backward(p, t < cfg->redirect_steps));
-    /* back through preprocess, transforms, colour and the FFT; xr's buffer is reused for d(xr) */
-    FV_TRY(be->preprocess_bwd(s->B, hw, m->net.perm, m->net.scale, p->grad[m->net.input].data, s->xr));
-    FV_TRY(be->resample_bwd(s->B, 3, S, S, s->maps, S, S, s->xr, s->drgb));
+    const int S = s->S;
+    FV_TRY(be->preprocess_bwd(s->B, s->side * s->side, m->net.perm, m->net.scale,
+                              s->plan->grad[m->net.input].data, s->xr));
+    if (s->tp.grow) FV_TRY(be->tfchain_bwd(s->B, 3, s->chains, s->xr, s->drgb));
+    else FV_TRY(be->resample_bwd(s->B, 3, S, S, s->maps, S, S, s->xr, s->drgb));
     /* the objective is ascended, so the penalties enter with negated weights */
     if (s->penalised)
         FV_TRY(be->penalty_bwd(s->B, S, S, s->rgb, -cfg->tv_weight, -cfg->l1_weight, -cfg->l2_weight,
                                -cfg->blur_weight, s->drgb));
-    if (s->pixel) {
-        FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dspec));
-    } else {
-        FV_TRY(be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
-        FV_TRY(be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
-        if (s->ix) FV_TRY(fv_render_ix_backward(s, cfg, t)); /* the lowres terms' gradients and Adam step */
-    }
-    return be->adam(s->nspec, s->spec, s->dspec, s->m, s->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
+    return FV_OK;
 }
 
-fv_status fv_render_alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
+/* s->drgb -> s->dspec: colour (and sigmoid), then the FFT's adjoint; an interpolation's lowres terms get
+ * their gradients and their Adam step here too. */
+fv_status fv_render_param_backward(render_state *s, const fv_render_config *cfg, int t)
+{
+    const int hw = s->S * s->S;
+    if (s->pixel) return s->be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dspec);
+    FV_TRY(s->be->colour_bwd(s->B, hw, cfg->decorrelate, s->rgb, s->drgb, s->dtimg));
+    FV_TRY(s->be->spectrum_to_image_bwd(s->fft, s->dtimg, s->scale, s->dspec));
+    if (s->ix) FV_TRY(fv_render_ix_backward(s, cfg, t));
+    return FV_OK;
+}
+
+fv_status fv_render_update(render_state *s, const fv_render_config *cfg, int t)
+{
+    return s->be->adam(s->nspec, s->spec, s->dspec, s->m, s->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
+}
+
+fv_status fv_render_step(render_state *s, const fv_model *m, const fv_render_config *cfg, int t, int want_div)
+{
+    FV_TRY(fv_render_param_forward(s, cfg->decorrelate));
+    FV_TRY(fv_render_transform_forward(s, m, t));
+    FV_TRY(fv_plan_forward(s->plan));
+    FV_TRY(fv_render_objectives_forward(s, cfg, want_div));
+    for (int b = 0; b < s->B; b++)
+        if (!isfinite(s->obj[b]))
+            return fv_fail(FV_ERR_NUMERIC, "image %d: objective became %f at step %d", b, s->obj[b], t);
+    FV_TRY(fv_render_objectives_backward(s, cfg));
+    FV_TRY(fv_plan_backward(s->plan, t < cfg->redirect_steps));
+    FV_TRY(fv_render_input_backward(s, m, cfg));
+    FV_TRY(fv_render_param_backward(s, cfg, t));
+    return fv_render_update(s, cfg, t);
+}
 
 size_t fv_render_param_floats(int size, int param_pixel)
 {
@@ -248,41 +259,28 @@ fv_status fv_render_init_params(const fv_image *pic, int size, int decorrelate, 
     return st;
 }
 
-/* Terms grouped by tensor (stable), so each objective op call sees one layer. */
-void fv_render_sort_terms(render_state *s)
-{
-    for (int i = 1; i < s->nterms; i++)
-        for (int j = i; j > 0 && s->term_tensor[j - 1] > s->term_tensor[j]; j--) {
-            fv_obj_term t0 = s->terms[j];
-            s->terms[j] = s->terms[j - 1];
-            s->terms[j - 1] = t0;
-            int a = s->term_tensor[j];
-            s->term_tensor[j] = s->term_tensor[j - 1];
-            s->term_tensor[j - 1] = a;
-            a = s->term_image[j];
-            s->term_image[j] = s->term_image[j - 1];
-            s->term_image[j - 1] = a;
-        }
-}
-
 /* The optimisation proper, shared by every kind of render: cfg->steps steps (stopping early on
- * cfg->cancel), objective values of the first and last step into res, then the final images
- * (without transforms) downloaded into res[i].image. */
+ * cfg->cancel), objective (and diversity) values of the first and last step into res, then the final
+ * images (without transforms) downloaded into res[i].image. */
 fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render_config *cfg, fv_render_result *res,
                              fv_progress_fn progress, void *ctx)
 {
     const int B = s->B, S = s->S;
-    fv_transform_params tp;
-    fv_transform_preset(cfg->preset, &tp);
     const double t0 = fv_render_now_s();
     for (int t = 0; t < cfg->steps; t++) {
         if (cfg->cancel && *cfg->cancel)
             return fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
-        FV_TRY(fv_render_step(s, m, cfg, &tp, t));
+        const int ends = t == 0 || t == cfg->steps - 1;
+        FV_TRY(fv_render_step(s, m, cfg, t, ends && s->ndiv));
         for (int i = 0; i < B; i++) {
             if (t == 0) res[i].obj_first = s->obj[i];
             res[i].obj_last = s->obj[i];
         }
+        for (int d = 0; ends && d < s->ndiv; d++)
+            for (int i = s->div_b0[d]; i < s->div_b0[d] + s->div_count[d]; i++) {
+                if (t == 0) res[i].div_first = s->div_value[d];
+                res[i].div_last = s->div_value[d];
+            }
         if (progress) progress(ctx, t + 1, cfg->steps, s->obj, B);
     }
     FV_TRY(fv_render_param_forward(s, cfg->decorrelate));
@@ -295,6 +293,69 @@ fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render
     return FV_OK;
 }
 
+/* An image's share of its group's objective in the gradient: Lucid's channel, neuron, direction and
+ * deepdream objectives without batch= are means over the batch (1/count each); class_logit is a sum. */
+static float group_share(const fv_objective *o, const fv_net *net, int count)
+{
+    for (int k = 0; k < o->nterms; k++)
+        if (o->terms[k].tensor == net->logits) return 1.0f;
+    return 1.0f / (float)count;
+}
+
+fv_status fv_render_setup(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+                          const fv_render_item *items, int nitems, render_state *s, fv_render_result *res)
+{
+    memset(s, 0, sizeof *s);
+    s->be = be;
+    const int S = cfg->size;
+    int B = 0;
+    for (int i = 0; i < nitems; i++) B += items[i].count;
+    fv_objective *objs = calloc(nitems, sizeof *objs);
+    if (!objs) return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    fv_status st = FV_OK;
+    int nparsed = 0, maxterms = 0;
+    for (; nparsed < nitems; nparsed++) {
+        if ((st = fv_objective_parse(&m->net, items[nparsed].objective, S, S, &objs[nparsed])) != FV_OK) goto done;
+        maxterms += objs[nparsed].nterms * items[nparsed].count;
+    }
+    if ((st = fv_render_state_init(s, be, cfg, B, maxterms, nitems)) != FV_OK) goto done;
+    /* Every image draws its crops and angles from its own stream; Lucid's canvas size is drawn for the
+     * whole batch from the seed alone, so an image is the same alone or in any batch of its seed. */
+    s->scale_key = fv_rng_key(cfg->seed, "lucid-canvas");
+    for (int i = 0, b = 0; i < nitems; i++) {
+        for (int j = 0; j < items[i].count; j++, b++) {
+            char key[700];
+            snprintf(key, sizeof key, "%s#%d", objs[i].canon, j);
+            s->keys[b] = s->tkeys[b] = fv_rng_key(cfg->seed, key);
+            snprintf(res[b].objective, sizeof res[b].objective, "%s", objs[i].canon);
+            res[b].index = j;
+            res[b].count = items[i].count;
+        }
+        const int b0 = b - items[i].count;
+        const float share = items[i].count > 1 ? group_share(&objs[i], &m->net, items[i].count) : 1.0f;
+        if ((st = fv_render_add_terms(s, &m->net, &objs[i], b0, items[i].count, NULL, share)) != FV_OK) goto done;
+        if (items[i].count > 1) fv_render_add_diversity(s, &m->net, b0, items[i].count, objs[i].terms[0].tensor);
+    }
+    if ((st = fv_render_state_alloc(s, m)) != FV_OK) goto done;
+    if (cfg->init) {
+        /* every image starts from that picture's parameters */
+        const size_t per = s->nspec / B;
+        float *host = malloc(sizeof(float) * s->nspec);
+        st = host ? fv_render_init_params(cfg->init, S, cfg->decorrelate, s->pixel, host)
+                  : fv_fail(FV_ERR_NOMEM, "render: out of memory");
+        for (int i = 1; st == FV_OK && i < B; i++) memcpy(host + i * per, host, sizeof(float) * per);
+        if (st == FV_OK) st = be->upload(s->spec, host, sizeof(float) * s->nspec);
+        free(host);
+    } else {
+        st = fv_render_init_random(s);
+    }
+done:
+    for (int i = 0; i < nparsed; i++) fv_objective_free(&objs[i]);
+    free(objs);
+    if (st != FV_OK) fv_render_state_free(s);
+    return st;
+}
+
 /* One batch: every image of `items` in one pass. */
 static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
                               const fv_render_item *items, int nitems, fv_render_result **results, int *nresults,
@@ -302,146 +363,19 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
 {
     *results = NULL;
     *nresults = 0;
-    render_state s;
-    memset(&s, 0, sizeof s);
-    s.be = be;
-    const int S = cfg->size;
     int B = 0;
     for (int i = 0; i < nitems; i++) B += items[i].count;
-    fv_objective *objs = calloc(nitems, sizeof *objs);
     fv_render_result *res = calloc(B, sizeof *res);
-    fv_status st = FV_OK;
-    if (!objs || !res) {
-        free(objs);
-        free(res);
-        return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    if (!res) return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    render_state s;
+    fv_status st = fv_render_setup(m, cfg, be, items, nitems, &s, res);
+    if (st == FV_OK) st = fv_render_optimise(&s, m, cfg, res, progress, ctx);
+    if (st == FV_OK) {
+        *results = res;
+        *nresults = B;
+        res = NULL;
     }
-    int nparsed = 0, maxterms = 0;
-    for (; nparsed < nitems; nparsed++) {
-        if ((st = fv_objective_parse(&m->net, items[nparsed].objective, S, S, &objs[nparsed])) != FV_OK) goto done;
-        maxterms += objs[nparsed].nterms * items[nparsed].count;
-    }
-    s.B = B;
-    s.S = S;
-    s.wf = S / 2 + 1;
-    s.pixel = cfg->param_pixel != 0;
-    s.penalised = cfg->tv_weight != 0 || cfg->l1_weight != 0 || cfg->l2_weight != 0 || cfg->blur_weight != 0;
-    s.nimg = (size_t)B * 3 * S * S;
-    s.nspec = s.pixel ? s.nimg : (size_t)B * 3 * S * s.wf * 2;
-    s.terms = calloc(maxterms, sizeof *s.terms);
-    s.term_tensor = calloc(maxterms, sizeof(int));
-    s.term_image = calloc(maxterms, sizeof(int));
-    s.term_values = calloc(maxterms, sizeof(float));
-    s.targets = calloc(maxterms + nitems, sizeof(int));
-    s.div_b0 = calloc(nitems, sizeof(int));
-    s.div_count = calloc(nitems, sizeof(int));
-    s.div_tensor = calloc(nitems, sizeof(int));
-    s.maps = calloc(B, sizeof *s.maps);
-    s.keys = calloc(B, sizeof *s.keys);
-    s.obj = calloc(B, sizeof(float));
-    s.pen = calloc(B, sizeof(float));
-    if (!s.pen || !s.terms || !s.term_tensor || !s.term_image || !s.term_values || !s.targets || !s.div_b0 || !s.div_count ||
-        !s.div_tensor || !s.maps || !s.keys || !s.obj) {
-        st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
-        goto done;
-    }
-    /* Images, their keys, terms and diversity groups. */
-    int b = 0, ndirs = 0;
-    size_t dir_floats = 0;
-    for (int i = 0; i < nitems; i++) {
-        for (int k = 0; k < objs[i].nterms; k++)
-            if (objs[i].terms[k].kind == FV_OBJ_DIRECTION) {
-                ndirs++;
-                dir_floats += m->net.tensors[objs[i].terms[k].tensor].c;
-            }
-        if (items[i].count > 1) {
-            s.div_b0[s.ndiv] = b;
-            s.div_count[s.ndiv] = items[i].count;
-            s.div_tensor[s.ndiv] = objs[i].terms[0].tensor;
-            fv_render_add_target(&s, objs[i].terms[0].tensor);
-            s.ndiv++;
-        }
-        for (int j = 0; j < items[i].count; j++, b++) {
-            char key[700];
-            snprintf(key, sizeof key, "%s#%d", objs[i].canon, j);
-            s.keys[b] = fv_rng_key(cfg->seed, key);
-            snprintf(res[b].objective, sizeof res[b].objective, "%s", objs[i].canon);
-            res[b].index = j;
-        }
-    }
-    if (dir_floats && (st = fv_render_alloc_f(s.be, &s.dirs, dir_floats)) != FV_OK) goto done;
-    /* Terms grouped by tensor so each objective op call sees one layer. */
-    size_t dir_off = 0;
-    for (int i = 0, b0 = 0; i < nitems; b0 += items[i].count, i++)
-        for (int k = 0; k < objs[i].nterms; k++) {
-            const fv_obj_spec *sp = &objs[i].terms[k];
-            const float *dir = NULL;
-            if (sp->kind == FV_OBJ_DIRECTION) {
-                const int c = m->net.tensors[sp->tensor].c;
-                if ((st = s.be->upload(s.dirs + dir_off, sp->dir, sizeof(float) * c)) != FV_OK) goto done;
-                dir = s.dirs + dir_off;
-                dir_off += c;
-            }
-            for (int j = 0; j < items[i].count; j++) {
-                fv_obj_term tm = {sp->kind, b0 + j, sp->channel, sp->y, sp->x, sp->weight, dir};
-                s.terms[s.nterms] = tm;
-                s.term_tensor[s.nterms] = sp->tensor;
-                s.term_image[s.nterms] = b0 + j;
-                s.nterms++;
-            }
-            fv_render_add_target(&s, sp->tensor);
-        }
-    fv_render_sort_terms(&s);
-    if ((st = fv_plan_create(&m->net, s.be, B, S, S, s.targets, s.ntargets, &s.plan)) != FV_OK) goto done;
-    size_t divw = 0;
-    for (int d = 0; d < s.ndiv; d++) {
-        size_t w = s.be->diversity_workspace(m->net.tensors[s.div_tensor[d]].c, s.div_count[d]);
-        if (w > divw) divw = w;
-    }
-    if ((divw && (st = fv_render_alloc_f(s.be, &s.divwork, divw)) != FV_OK) ||
-        (st = fv_render_alloc_f(s.be, &s.spec, s.nspec)) != FV_OK ||
-        (st = fv_render_alloc_f(s.be, &s.dspec, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.m, s.nspec)) != FV_OK ||
-        (st = fv_render_alloc_f(s.be, &s.v, s.nspec)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.rgb, s.nimg)) != FV_OK ||
-        (st = fv_render_alloc_f(s.be, &s.drgb, s.nimg)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.xr, s.nimg)) != FV_OK)
-        goto done;
-    /* The FFT's own buffers; the pixel parameterisation needs none of them. */
-    if (!s.pixel && ((st = fv_render_alloc_f(s.be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
-                     (st = fv_render_alloc_f(s.be, &s.timg, s.nimg)) != FV_OK || (st = fv_render_alloc_f(s.be, &s.dtimg, s.nimg)) != FV_OK ||
-                     (st = s.be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK))
-        goto done;
-    {
-        /* Host-side initial values: the parameters (spectrum, or pixels) ~ N(0, 0.01^2) from each image's
-         * own stream; or, with an init picture, that picture's parameters for every image. */
-        const size_t per = s.nspec / B;
-        float *host = malloc(sizeof(float) * (s.nspec > (size_t)S * s.wf ? s.nspec : (size_t)S * s.wf));
-        if (!host) {
-            st = fv_fail(FV_ERR_NOMEM, "render: out of memory");
-            goto done;
-        }
-        if (!s.pixel) {
-            fv_spectrum_scale(S, S, 1.0f, host);
-            st = s.be->upload(s.scale, host, sizeof(float) * S * s.wf);
-        }
-        if (cfg->init) {
-            if (st == FV_OK) st = fv_render_init_params(cfg->init, S, cfg->decorrelate, s.pixel, host);
-            for (int i = 1; st == FV_OK && i < B; i++) memcpy(host + i * per, host, sizeof(float) * per);
-        } else {
-            for (int i = 0; i < B; i++)
-                for (size_t k = 0; k < per; k++)
-                    host[i * per + k] = (float)(0.01 * fv_rng_normal(s.keys[i], FV_RNG_STREAM_INIT + k));
-        }
-        if (st == FV_OK) st = s.be->upload(s.spec, host, sizeof(float) * s.nspec);
-        free(host);
-        if (st != FV_OK) goto done;
-    }
-    if ((st = fv_render_optimise(&s, m, cfg, res, progress, ctx)) != FV_OK) goto done;
-    *results = res;
-    *nresults = B;
-    res = NULL;
-done:
     fv_render_state_free(&s);
-    for (int i = 0; i < nparsed; i++) fv_objective_free(&objs[i]);
-    free(objs);
     fv_render_results_free(res, B);
     return st;
 }
@@ -457,13 +391,19 @@ static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_ba
         fv_objective o;
         if (fv_objective_parse(&m->net, items[i].objective, cfg->size, cfg->size, &o) != FV_OK) continue;
         for (int k = 0; k < o.nterms && nt < 64; k++) targets[nt++] = o.terms[k].tensor;
+        const int post = o.nterms ? fv_net_post_relu(&m->net, o.terms[0].tensor) : -1;
+        if (items[i].count > 1 && post >= 0 && nt < 64) targets[nt++] = post; /* the diversity Gram's layer */
         fv_objective_free(&o);
     }
     size_t free_b = 0, total_b = 0;
     if (!nt || be->mem_info(&free_b, &total_b) != FV_OK || !free_b) return 1 << 30;
-    const size_t S = cfg->size, wf = S / 2 + 1;
-    size_t per = fv_net_floats_per_image(&m->net, cfg->size, cfg->size, targets, nt) * 2 * sizeof(float) +
-                 (3 * S * wf * 2 * 4 + 3 * S * S * 6) * sizeof(float);
+    fv_transform_params tp;
+    fv_transform_preset(cfg->preset, &tp);
+    int lo, hi;
+    fv_transform_sides(&tp, cfg->size, &lo, &hi); /* Lucid's canvas grows: size for the largest */
+    const size_t S = cfg->size, wf = S / 2 + 1, N = hi;
+    size_t per = fv_net_floats_per_image(&m->net, hi, hi, targets, nt) * 2 * sizeof(float) +
+                 (3 * S * wf * 2 * 4 + 3 * S * S * 5 + 3 * N * N) * sizeof(float);
     size_t b = (size_t)(0.7 * free_b) / (per ? per : 1);
     return b < 1 ? 1 : b > (1 << 20) ? 1 << 20 : (int)b;
 }

@@ -1,6 +1,7 @@
 /* Interpolation between two objectives (the article's "Interaction between Neurons", Lucid's
  * aligned_interpolation notebook): B frames, frame n optimising (1-w_n) A + w_n B, w_n = n/(B-1), plus
- * an alignment term, with images that share low-resolution parameters. Uses render.c's step loop. */
+ * an alignment term over one or more layers, with images that share low-resolution parameters and each
+ * step's transform draw. Uses render_state.c's state and render.c's step loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "rng.h"
 
 #define FV_IX_NLOW 6
-#define FV_IX_DECAY 2.0f /* objectives.alignment's default decay_ratio */
+#define FV_IX_MAXALIGN 8
 
 /* The shared lowres tensors of interpolate_param_f, each resized to (B, S, S, 3) and added to every
  * frame's FFT image: (frames, S/div) of the underlying shape (frames, S/div, S/div, 3). */
@@ -22,9 +23,16 @@ struct fv_render_ix {
     int nb[FV_IX_NLOW], side[FV_IX_NLOW];
     size_t off[FV_IX_NLOW], nlow;
     float *low, *dlow, *m, *v; /* all six tensors in one buffer, (nb, 3, side, side) each */
-    int align_tensor;
-    float align_weight;
+    int nalign, align_tensor[FV_IX_MAXALIGN];
+    float align_weight, align_decay;
 };
+
+void fv_alignment_default(fv_alignment *a)
+{
+    memset(a, 0, sizeof *a);
+    a->weight = 1e-1f;
+    a->decay = 5.0f;
+}
 
 fv_status fv_render_ix_forward(render_state *s)
 {
@@ -38,8 +46,11 @@ fv_status fv_render_ix_objective_bwd(render_state *s)
 {
     const fv_render_ix *x = s->ix;
     if (x->align_weight == 0) return FV_OK;
-    const int t = x->align_tensor;
-    return s->be->alignment_bwd(s->plan->act[t], 0, s->B, FV_IX_DECAY, x->align_weight, s->plan->grad[t]);
+    for (int k = 0; k < x->nalign; k++) {
+        const int t = x->align_tensor[k];
+        FV_TRY(s->be->alignment_bwd(s->plan->act[t], 0, s->B, x->align_decay, x->align_weight, s->plan->grad[t]));
+    }
+    return FV_OK;
 }
 
 fv_status fv_render_ix_backward(render_state *s, const fv_render_config *cfg, int t)
@@ -52,54 +63,64 @@ fv_status fv_render_ix_backward(render_state *s, const fv_render_config *cfg, in
     return s->be->adam(x->nlow, x->low, x->dlow, x->m, x->v, t + 1, cfg->lr, 0.9f, 0.999f, 1e-8f);
 }
 
-static void ix_free(const fv_backend_i *be, fv_render_ix *x)
+/* The alignment layers: the user's, else mixed3b and mixed4a where the model has both, else A's layer. */
+static fv_status align_layers(fv_render_ix *ix, const fv_net *net, const fv_alignment *al, int a_tensor)
 {
-    float *bufs[] = {x->low, x->dlow, x->m, x->v};
-    for (int i = 0; i < 4; i++)
-        if (bufs[i]) be->free(bufs[i]);
-}
-
-/* Terms of one objective for every frame, weight scaled by (1 - w_n) (A) or w_n (B). */
-static fv_status add_terms(render_state *s, const fv_net *net, const fv_objective *o, int is_b, size_t *dir_off)
-{
-    for (int k = 0; k < o->nterms; k++) {
-        const fv_obj_spec *sp = &o->terms[k];
-        const float *dir = NULL;
-        if (sp->kind == FV_OBJ_DIRECTION) {
-            const int c = net->tensors[sp->tensor].c;
-            FV_TRY(s->be->upload(s->dirs + *dir_off, sp->dir, sizeof(float) * c));
-            dir = s->dirs + *dir_off;
-            *dir_off += c;
-        }
-        for (int n = 0; n < s->B; n++) {
-            const float w = (float)n / (float)(s->B - 1);
-            fv_obj_term tm = {sp->kind, n, sp->channel, sp->y, sp->x, sp->weight * (is_b ? w : 1.0f - w), dir};
-            s->terms[s->nterms] = tm;
-            s->term_tensor[s->nterms] = sp->tensor;
-            s->term_image[s->nterms] = n;
-            s->nterms++;
-        }
-        fv_render_add_target(s, sp->tensor);
+    ix->nalign = 0;
+    if (al->nlayers > FV_IX_MAXALIGN) return fv_fail(FV_ERR_ARG, "alignment: at most %d layers", FV_IX_MAXALIGN);
+    for (int i = 0; i < al->nlayers; i++) {
+        const int t = fv_net_find(net, al->layers[i]);
+        if (t < 0 || t == net->input)
+            return fv_fail(FV_ERR_ARG, "alignment layer '%s': unknown layer (featvis-cuda layers lists them)",
+                           al->layers[i]);
+        for (int k = 0; k < ix->nalign; k++)
+            if (ix->align_tensor[k] == t) return fv_fail(FV_ERR_ARG, "alignment layer '%s' is given twice", al->layers[i]);
+        ix->align_tensor[ix->nalign++] = t;
+    }
+    if (ix->nalign) return FV_OK;
+    const int t3b = fv_net_find(net, "mixed3b"), t4a = fv_net_find(net, "mixed4a");
+    if (t3b >= 0 && t4a >= 0) {
+        ix->align_tensor[ix->nalign++] = t3b;
+        ix->align_tensor[ix->nalign++] = t4a;
+    } else {
+        ix->align_tensor[ix->nalign++] = a_tensor;
     }
     return FV_OK;
 }
 
-fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, const char *obj_a, const char *obj_b,
-                                  int frames, float alignment_weight, fv_render_result **results, int *nresults,
-                                  fv_progress_fn progress, void *ctx)
+void fv_render_ix_free(render_state *s)
 {
-    *results = NULL;
-    *nresults = 0;
+    fv_render_ix *x = s->ix;
+    if (!x) return;
+    float *bufs[] = {x->low, x->dlow, x->m, x->v};
+    for (int i = 0; i < 4; i++)
+        if (bufs[i]) s->be->free(bufs[i]);
+    free(x);
+    s->ix = NULL;
+}
+
+static fv_status interp_check(const fv_render_config *cfg, int frames, const fv_alignment *al)
+{
     if (frames < 2 || frames > 64) return fv_fail(FV_ERR_ARG, "--frames %d: must be 2..64", frames);
     if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
     if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
-    if (!(alignment_weight >= 0)) return fv_fail(FV_ERR_ARG, "--alignment %g: must be >= 0", alignment_weight);
+    if (!(al->weight >= 0)) return fv_fail(FV_ERR_ARG, "--alignment %g: must be >= 0", al->weight);
+    if (!(al->decay > 0)) return fv_fail(FV_ERR_ARG, "--alignment-decay %g: must be > 0", al->decay);
     if (cfg->param_pixel || cfg->init)
         return fv_fail(FV_ERR_UNSUPPORTED, "interpolate: only the FFT parameterisation from noise (no --param pixel, --init)");
-    fv_backend_kind got;
-    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
-    const fv_backend_i *be = fv_backend_get(got);
-    if (!be) return FV_ERR_UNSUPPORTED;
+    return FV_OK;
+}
+
+fv_status fv_render_interp_setup(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+                                 const char *obj_a, const char *obj_b, int frames, const fv_alignment *align,
+                                 render_state *s, fv_render_result *res)
+{
+    memset(s, 0, sizeof *s);
+    s->be = be;
+    fv_alignment defaults;
+    fv_alignment_default(&defaults);
+    const fv_alignment *al = align ? align : &defaults;
+    FV_TRY(interp_check(cfg, frames, al));
     fv_objective oa, ob;
     FV_TRY(fv_objective_parse(&m->net, obj_a, cfg->size, cfg->size, &oa));
     fv_status st = fv_objective_parse(&m->net, obj_b, cfg->size, cfg->size, &ob);
@@ -108,102 +129,94 @@ fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, cons
         return st;
     }
     const int B = frames, S = cfg->size;
-    render_state s;
-    memset(&s, 0, sizeof s);
-    fv_render_ix ix;
-    memset(&ix, 0, sizeof ix);
-    fv_render_result *res = calloc(B, sizeof *res);
-    float *host = NULL;
-    s.be = be;
-    s.B = B;
-    s.S = S;
-    s.wf = S / 2 + 1;
-    s.penalised = cfg->tv_weight != 0 || cfg->l1_weight != 0 || cfg->l2_weight != 0 || cfg->blur_weight != 0;
-    s.nimg = (size_t)B * 3 * S * S;
-    s.nspec = (size_t)B * 3 * S * s.wf * 2;
-    const int maxterms = B * (oa.nterms + ob.nterms);
-    s.terms = calloc(maxterms, sizeof *s.terms);
-    s.term_tensor = calloc(maxterms, sizeof(int));
-    s.term_image = calloc(maxterms, sizeof(int));
-    s.term_values = calloc(maxterms, sizeof(float));
-    s.targets = calloc(maxterms + 1, sizeof(int));
-    s.maps = calloc(B, sizeof *s.maps);
-    s.keys = calloc(B, sizeof *s.keys);
-    s.obj = calloc(B, sizeof(float));
-    s.pen = calloc(B, sizeof(float));
-    if (!res || !s.terms || !s.term_tensor || !s.term_image || !s.term_values || !s.targets || !s.maps || !s.keys ||
-        !s.obj || !s.pen) {
+    float *host = NULL, *wa = malloc(sizeof(float) * B), *wb = malloc(sizeof(float) * B);
+    fv_render_ix *ix = calloc(1, sizeof *ix);
+    if (!wa || !wb || !ix) {
+        free(ix);
         st = fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
         goto done;
     }
-    /* Each frame's own stream for its spectrum; the lowres tensors' stream is keyed by the pair. */
+    if ((st = fv_render_state_init(s, be, cfg, B, B * (oa.nterms + ob.nterms), 0)) != FV_OK) {
+        free(ix);
+        goto done;
+    }
+    s->ix = ix;
+    /* Each frame's own stream for its spectrum; the lowres tensors and every frame's transform draws
+     * come from the pair's stream, so the frames are shifted, scaled and turned alike. */
     char key[1200];
+    snprintf(key, sizeof key, "interp:%s|%s#lowres", oa.canon, ob.canon);
+    const uint64_t pair_key = fv_rng_key(cfg->seed, key);
+    s->scale_key = pair_key;
     for (int n = 0; n < B; n++) {
         snprintf(key, sizeof key, "interp:%s|%s#%d", oa.canon, ob.canon, n);
-        s.keys[n] = fv_rng_key(cfg->seed, key);
+        s->keys[n] = fv_rng_key(cfg->seed, key);
+        s->tkeys[n] = pair_key;
         snprintf(res[n].objective, sizeof res[n].objective, "%.250s|%.250s", oa.canon, ob.canon);
         res[n].index = n;
+        res[n].count = 1;
+        wb[n] = (float)n / (float)(B - 1);
+        wa[n] = 1.0f - wb[n];
     }
-    snprintf(key, sizeof key, "interp:%s|%s#lowres", oa.canon, ob.canon);
-    const uint64_t low_key = fv_rng_key(cfg->seed, key);
-    size_t dir_floats = 0;
-    for (int k = 0; k < oa.nterms; k++)
-        if (oa.terms[k].kind == FV_OBJ_DIRECTION) dir_floats += m->net.tensors[oa.terms[k].tensor].c;
-    for (int k = 0; k < ob.nterms; k++)
-        if (ob.terms[k].kind == FV_OBJ_DIRECTION) dir_floats += m->net.tensors[ob.terms[k].tensor].c;
-    if (dir_floats && (st = fv_render_alloc_f(be, &s.dirs, dir_floats)) != FV_OK) goto done;
-    size_t dir_off = 0;
-    if ((st = add_terms(&s, &m->net, &oa, 0, &dir_off)) != FV_OK || (st = add_terms(&s, &m->net, &ob, 1, &dir_off)) != FV_OK)
+    if ((st = fv_render_add_terms(s, &m->net, &oa, 0, B, wa, 1.0f)) != FV_OK ||
+        (st = fv_render_add_terms(s, &m->net, &ob, 0, B, wb, 1.0f)) != FV_OK)
         goto done;
-    fv_render_sort_terms(&s);
-    ix.align_tensor = oa.terms[0].tensor;
-    ix.align_weight = alignment_weight;
-    fv_render_add_target(&s, ix.align_tensor);
+    if ((st = align_layers(ix, &m->net, al, oa.terms[0].tensor)) != FV_OK) goto done;
+    ix->align_weight = al->weight;
+    ix->align_decay = al->decay;
+    for (int k = 0; k < ix->nalign; k++) fv_render_add_target(s, ix->align_tensor[k]);
     for (int k = 0; k < FV_IX_NLOW; k++) {
-        ix.nb[k] = low_frames[k];
-        ix.side[k] = S / low_div[k] > 0 ? S / low_div[k] : 1;
-        ix.off[k] = ix.nlow;
-        ix.nlow += (size_t)ix.nb[k] * 3 * ix.side[k] * ix.side[k];
+        ix->nb[k] = low_frames[k];
+        ix->side[k] = S / low_div[k] > 0 ? S / low_div[k] : 1;
+        ix->off[k] = ix->nlow;
+        ix->nlow += (size_t)ix->nb[k] * 3 * ix->side[k] * ix->side[k];
     }
-    if ((st = fv_plan_create(&m->net, be, B, S, S, s.targets, s.ntargets, &s.plan)) != FV_OK) goto done;
-    if ((st = fv_render_alloc_f(be, &s.spec, s.nspec)) != FV_OK || (st = fv_render_alloc_f(be, &s.dspec, s.nspec)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &s.m, s.nspec)) != FV_OK || (st = fv_render_alloc_f(be, &s.v, s.nspec)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &s.rgb, s.nimg)) != FV_OK || (st = fv_render_alloc_f(be, &s.drgb, s.nimg)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &s.xr, s.nimg)) != FV_OK || (st = fv_render_alloc_f(be, &s.scale, (size_t)S * s.wf)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &s.timg, s.nimg)) != FV_OK || (st = fv_render_alloc_f(be, &s.dtimg, s.nimg)) != FV_OK ||
-        (st = be->fft_plan_create(B * 3, S, S, &s.fft)) != FV_OK || (st = fv_render_alloc_f(be, &ix.low, ix.nlow)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &ix.dlow, ix.nlow)) != FV_OK || (st = fv_render_alloc_f(be, &ix.m, ix.nlow)) != FV_OK ||
-        (st = fv_render_alloc_f(be, &ix.v, ix.nlow)) != FV_OK)
+    if ((st = fv_render_state_alloc(s, m)) != FV_OK) goto done;
+    if ((st = fv_render_alloc_f(be, &ix->low, ix->nlow)) != FV_OK || (st = fv_render_alloc_f(be, &ix->dlow, ix->nlow)) != FV_OK ||
+        (st = fv_render_alloc_f(be, &ix->m, ix->nlow)) != FV_OK || (st = fv_render_alloc_f(be, &ix->v, ix->nlow)) != FV_OK)
         goto done;
-    s.ix = &ix;
-    {
-        /* Spectra ~ N(0, 0.01^2) per frame as in render.c; lowres tensors N(0, 0.01^2) (lowres_tensor's
-         * default sd = 0.01). */
-        const size_t per = s.nspec / B;
-        host = malloc(sizeof(float) * (s.nspec > ix.nlow ? s.nspec : ix.nlow));
-        if (!host) {
-            st = fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
-            goto done;
-        }
-        fv_spectrum_scale(S, S, 1.0f, host);
-        if ((st = be->upload(s.scale, host, sizeof(float) * S * s.wf)) != FV_OK) goto done;
-        for (int i = 0; i < B; i++)
-            for (size_t k = 0; k < per; k++)
-                host[i * per + k] = (float)(0.01 * fv_rng_normal(s.keys[i], FV_RNG_STREAM_INIT + k));
-        if ((st = be->upload(s.spec, host, sizeof(float) * s.nspec)) != FV_OK) goto done;
-        for (size_t k = 0; k < ix.nlow; k++) host[k] = (float)(0.01 * fv_rng_normal(low_key, FV_RNG_STREAM_INIT + k));
-        if ((st = be->upload(ix.low, host, sizeof(float) * ix.nlow)) != FV_OK) goto done;
+    /* Spectra ~ N(0, 0.01^2) per frame as in render.c; lowres tensors N(0, 0.01^2) (lowres_tensor's
+     * default sd = 0.01). */
+    if ((st = fv_render_init_random(s)) != FV_OK) goto done;
+    if (!(host = malloc(sizeof(float) * ix->nlow))) {
+        st = fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
+        goto done;
     }
-    if ((st = fv_render_optimise(&s, m, cfg, res, progress, ctx)) != FV_OK) goto done;
-    *results = res;
-    *nresults = B;
-    res = NULL;
+    for (size_t k = 0; k < ix->nlow; k++) host[k] = (float)(0.01 * fv_rng_normal(pair_key, FV_RNG_STREAM_INIT + k));
+    st = be->upload(ix->low, host, sizeof(float) * ix->nlow);
 done:
     free(host);
-    ix_free(be, &ix);
-    fv_render_state_free(&s);
+    free(wa);
+    free(wb);
     fv_objective_free(&oa);
     fv_objective_free(&ob);
-    fv_render_results_free(res, B);
+    if (st != FV_OK) fv_render_state_free(s);
+    return st;
+}
+
+fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, const char *obj_a, const char *obj_b,
+                                  int frames, const fv_alignment *align, fv_render_result **results, int *nresults,
+                                  fv_progress_fn progress, void *ctx)
+{
+    *results = NULL;
+    *nresults = 0;
+    fv_alignment defaults;
+    fv_alignment_default(&defaults);
+    FV_TRY(interp_check(cfg, frames, align ? align : &defaults));
+    fv_backend_kind got;
+    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
+    const fv_backend_i *be = fv_backend_get(got);
+    if (!be) return FV_ERR_UNSUPPORTED;
+    fv_render_result *res = calloc(frames, sizeof *res);
+    if (!res) return fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
+    render_state s;
+    fv_status st = fv_render_interp_setup(m, cfg, be, obj_a, obj_b, frames, align, &s, res);
+    if (st == FV_OK) st = fv_render_optimise(&s, m, cfg, res, progress, ctx);
+    if (st == FV_OK) {
+        *results = res;
+        *nresults = frames;
+        res = NULL;
+    }
+    fv_render_state_free(&s);
+    fv_render_results_free(res, frames);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "model.h"
 #include "objective_ops.h"
 #include "ops.h"
+#include "render_int.h"
 #include "testutil.h"
 
 /* ---------- alignment ---------- */
@@ -178,9 +179,16 @@ Test(interpolation, frames_move_from_a_to_b_and_alignment_pulls_them_together, .
     fv_render_config cfg = small_cfg();
     fv_render_result *r0, *r1;
     int n0, n1;
-    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, 0.0f, &r0, &n0, NULL, NULL), FV_OK,
+    fv_alignment al;
+    fv_alignment_default(&al);
+    al.nlayers = 1;
+    al.layers[0] = "mixed3a";
+    al.decay = 2.0f;
+    al.weight = 0.0f;
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, &al, &r0, &n0, NULL, NULL), FV_OK,
                  "%s", fv_last_error());
-    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, 1.0f, &r1, &n1, NULL, NULL), FV_OK,
+    al.weight = 1.0f;
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, &al, &r1, &n1, NULL, NULL), FV_OK,
                  "%s", fv_last_error());
     cr_assert_eq(n0, 4);
     cr_assert_eq(n1, 4);
@@ -207,9 +215,121 @@ Test(interpolation, bad_arguments_are_refused)
     fv_render_config cfg = small_cfg();
     fv_render_result *r;
     int n;
-    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 1, 0.1f, &r, &n, NULL, NULL), FV_ERR_ARG);
-    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "nosuchlayer:9", 4, 0.1f, &r, &n, NULL, NULL),
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 1, NULL, &r, &n, NULL, NULL), FV_ERR_ARG);
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "nosuchlayer:9", 4, NULL, &r, &n, NULL, NULL),
                  FV_ERR_ARG);
+    fv_alignment al;
+    fv_alignment_default(&al);
+    al.nlayers = 1;
+    al.layers[0] = "nosuchlayer";
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, &al, &r, &n, NULL, NULL), FV_ERR_ARG);
+    cr_assert(strstr(fv_last_error(), "nosuchlayer"), "%s", fv_last_error());
+    al.layers[0] = "mixed3a";
+    al.decay = 0.0f;
+    cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 4, &al, &r, &n, NULL, NULL), FV_ERR_ARG);
     cr_assert_eq(n, 0);
+    fv_model_free(m);
+}
+
+/* Lucid's aligned_interpolation objective, by hand in double from one real step's activations:
+ * channel_interpolate(A, B) + 0.1 * (alignment('mixed3b', 5) + alignment('mixed4a', 5)), the defaults. */
+static void interp_state(fv_model *m, fv_preset preset, render_state *s, fv_render_result *res)
+{
+    fv_render_config cfg;
+    fv_render_config_default(&cfg);
+    cfg.size = 48;
+    cfg.steps = 1;
+    cfg.preset = preset;
+    cfg.backend = FV_BACKEND_CPU;
+    cr_assert_eq(fv_render_interp_setup(m, &cfg, &fv_backend_cpu, "mixed4a_pre_relu:5", "mixed4a_pre_relu:9", 4, NULL,
+                                        s, res),
+                 FV_OK, "%s", fv_last_error());
+}
+
+Test(interpolation, default_objective_is_lucids_notebook, .timeout = 300)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg;
+    fv_render_config_default(&cfg);
+    render_state s;
+    fv_render_result res[4];
+    interp_state(m, FV_PRESET_ARTICLE, &s, res);
+    cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+    cr_assert_eq(fv_render_transform_forward(&s, m, 0), FV_OK);
+    cr_assert_eq(fv_plan_forward(s.plan), FV_OK);
+    cr_assert_eq(fv_render_objectives_forward(&s, &cfg, 0), FV_OK);
+    cr_assert_eq(fv_render_objectives_backward(&s, &cfg), FV_OK);
+    const int B = 4;
+    /* channel_interpolate: d/d act[n, c] = (1 - w_n)/hw at channel 5, w_n/hw at channel 9 */
+    const int tp = fv_net_find(&m->net, "mixed4a_pre_relu");
+    const fv_tensor g = s.plan->grad[tp], a = s.plan->act[tp];
+    const int hw = g.h * g.w;
+    for (int n = 0; n < B; n++) {
+        const double w = n / 3.0;
+        double va = 0, vb = 0;
+        for (int c = 0; c < g.c; c++)
+            for (int k = 0; k < hw; k++) {
+                const double want = (c == 5 ? (1 - w) / hw : 0) + (c == 9 ? w / hw : 0);
+                cr_assert(fabs(fv_tensor_img(g, n)[(long)c * hw + k] - want) <= 1e-6 * want + 1e-12, "frame %d channel %d", n, c);
+            }
+        for (int k = 0; k < hw; k++) {
+            va += fv_tensor_img(a, n)[5L * hw + k] / hw;
+            vb += fv_tensor_img(a, n)[9L * hw + k] / hw;
+        }
+        cr_assert(fabs(s.obj[n] - ((1 - w) * va + w * vb)) <= 1e-4 * (fabs(va) + fabs(vb) + 1), "frame %d value", n);
+    }
+    /* alignment: 0.1 * d/d act of -sum_{d=1..4} sum_i mean((a_i - a_{i+d})^2) / 5^d, on both layers */
+    const char *layers[2] = {"mixed3b", "mixed4a"};
+    for (int l = 0; l < 2; l++) {
+        const int t = fv_net_find(&m->net, layers[l]);
+        const fv_tensor x = s.plan->act[t], gx = s.plan->grad[t];
+        const long chw = fv_tensor_chw(x);
+        double worst = 0, gmax = 0;
+        for (int i = 0; i < B; i++)
+            for (long e = 0; e < chw; e++) {
+                double want = 0;
+                for (int j = 0; j < B; j++) {
+                    const int d = abs(i - j);
+                    if (d < 1 || d > 4) continue;
+                    want += -0.1 * 2.0 * (fv_tensor_img(x, i)[e] - fv_tensor_img(x, j)[e]) / chw / pow(5.0, d);
+                }
+                gmax = fmax(gmax, fabs(want));
+                worst = fmax(worst, fabs(fv_tensor_img(gx, i)[e] - want));
+            }
+        cr_log_info("alignment on %s: max |gradient| %.4g, worst difference %.3g", layers[l], gmax, worst);
+        cr_assert(gmax > 0 && worst <= 1e-4 * gmax, "%s: alignment gradient off by %g (max %g)", layers[l], worst, gmax);
+    }
+    fv_render_state_free(&s);
+    fv_model_free(m);
+}
+
+/* The frames of one interpolation share each step's transform draw (the alignment compares them position
+ * by position), with both presets; different steps draw differently. */
+Test(interpolation, frames_share_each_steps_transform, .timeout = 300)
+{
+    fv_model *m = load_bvlc();
+    for (int p = 0; p < 2; p++) {
+        render_state s;
+        fv_render_result res[4];
+        interp_state(m, p ? FV_PRESET_LUCID : FV_PRESET_ARTICLE, &s, res);
+        cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+        int changed = 0;
+        fv_affine prev_map = {{0}};
+        fv_tfchain prev_chain;
+        memset(&prev_chain, 0, sizeof prev_chain);
+        for (int t = 0; t < 6; t++) {
+            cr_assert_eq(fv_render_transform_forward(&s, m, t), FV_OK, "%s", fv_last_error());
+            for (int n = 1; n < 4; n++) {
+                if (p) cr_assert_eq(memcmp(&s.chains[n], &s.chains[0], sizeof s.chains[0]), 0, "lucid step %d frame %d", t, n);
+                else cr_assert_eq(memcmp(&s.maps[n], &s.maps[0], sizeof s.maps[0]), 0, "article step %d frame %d", t, n);
+            }
+            changed += p ? memcmp(&prev_chain, &s.chains[0], sizeof prev_chain) != 0
+                         : memcmp(&prev_map, &s.maps[0], sizeof prev_map) != 0;
+            prev_chain = s.chains[0];
+            prev_map = s.maps[0];
+        }
+        cr_assert(changed >= 5, "the draw changes from step to step (%d of 6)", changed);
+        fv_render_state_free(&s);
+    }
     fv_model_free(m);
 }

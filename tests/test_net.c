@@ -116,6 +116,68 @@ Test(graph, forward_stops_at_the_deepest_target)
     fv_model_free(m);
 }
 
+/* One plan for several input sizes (Lucid's growing canvas): after a resize the plan computes exactly what a
+ * plan made for that size computes, forward and backward; a size it was not made for is refused. */
+Test(graph, plan_resizes_to_any_size_it_was_made_for)
+{
+    fv_model *m = load_bvlc();
+    const int t = fv_net_find(&m->net, "mixed4a_pre_relu");
+    const int sides[3] = {70, 52, 61};
+    fv_plan *multi, *one;
+    cr_assert_eq(fv_plan_create_sizes(&m->net, &fv_backend_cpu, 2, sides, sides, 3, &t, 1, &multi), FV_OK, "%s",
+                 fv_last_error());
+    cr_assert_eq(multi->h, 70);
+    for (int k = 1; k < 3; k++) {
+        const int S = sides[k];
+        cr_assert_eq(fv_plan_create(&m->net, &fv_backend_cpu, 2, S, S, &t, 1, &one), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_plan_resize(multi, S, S), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(multi->act[t].h, one->act[t].h);
+        cr_assert_eq(multi->act[t].w, one->act[t].w);
+        fv_test_fill(multi->act[m->net.input].data, 2 * 3 * S * S, 17 + k, -100, 100);
+        memcpy(one->act[m->net.input].data, multi->act[m->net.input].data, sizeof(float) * 2 * 3 * S * S);
+        fv_obj_term term = {FV_OBJ_CHANNEL, 1, 7, 0, 0, 1.0f, NULL};
+        fv_plan *pl[2] = {multi, one};
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(fv_plan_forward(pl[i]), FV_OK);
+            cr_assert_eq(fv_plan_zero_grad(pl[i]), FV_OK);
+            cr_assert_eq(fv_objective_bwd_cpu(&term, 1, pl[i]->act[t], pl[i]->grad[t]), FV_OK);
+            cr_assert_eq(fv_plan_backward(pl[i], 0), FV_OK);
+        }
+        const long na = 2 * fv_tensor_chw(one->act[t]), ng = 2L * 3 * S * S;
+        cr_assert_eq(memcmp(multi->act[t].data, one->act[t].data, sizeof(float) * na), 0, "activations at %d px", S);
+        cr_assert_eq(memcmp(multi->grad[m->net.input].data, one->grad[m->net.input].data, sizeof(float) * ng), 0,
+                     "input gradient at %d px", S);
+        fv_plan_free(one);
+    }
+    const int h_before = multi->act[t].h, hs_before = multi->hs[t];
+    cr_assert_eq(fv_plan_resize(multi, 90, 90), FV_ERR_ARG, "a larger input than the plan was made for");
+    cr_assert_eq(multi->h, 61, "a refused resize leaves the plan as it was");
+    cr_assert_eq(multi->act[t].h, h_before);
+    cr_assert_eq(multi->hs[t], hs_before);
+    fv_plan_free(multi);
+    fv_model_free(m);
+}
+
+/* Pre-ReLU tensors and their post-ReLU twins: a convolution's, and an inception block's concatenation. */
+Test(graph, post_relu_twins)
+{
+    fv_model *m = load_bvlc();
+    const fv_net *n = &m->net;
+    const char *pairs[][2] = {{"mixed4a_pre_relu", "mixed4a"}, {"mixed3b_pre_relu", "inception_3b/output"},
+                              {"conv2d0_pre_relu", "conv1/7x7_s2"}, {"inception_4c/5x5_pre_relu", "inception_4c/5x5"},
+                              {"inception_4c/5x5_reduce_pre_relu", "inception_4c/5x5_reduce"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        const int a = fv_net_find(n, pairs[i][0]), b = fv_net_find(n, pairs[i][1]);
+        cr_assert(a >= 0 && b >= 0, "%s / %s", pairs[i][0], pairs[i][1]);
+        cr_expect_eq(fv_net_post_relu(n, a), b, "%s -> %d, want %s (%d)", pairs[i][0], fv_net_post_relu(n, a),
+                     pairs[i][1], b);
+    }
+    const char *none[] = {"mixed4a", "maxpool4", "logits", "softmax", "localresponsenorm0"};
+    for (size_t i = 0; i < sizeof none / sizeof *none; i++)
+        cr_expect_eq(fv_net_post_relu(n, fv_net_find(n, none[i])), -1, "%s has no post-ReLU twin", none[i]);
+    fv_model_free(m);
+}
+
 /* The whole graph's input gradient (wiring, in-place concat slices, fan-out accumulation) against
  * central differences of a channel objective on mixed3b at 48 px. Every op has its own finite-difference
  * test; this one is about the graph. Tolerance: float32 forward through ~30 layers with h = 0.5 on
@@ -419,7 +481,7 @@ Test(inception5h, appendix_expands_to_5484_channels_and_38388_images, .timeout =
     cr_assert_eq(fv_model_layer_shape(m, "mixed4a", 224, &c, &h, &w), FV_OK);
     cr_assert_eq(c, 508);
     fv_joblist jl = {0, 0, NULL};
-    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, NULL, &jl), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, 0, NULL, &jl), FV_OK, "%s", fv_last_error());
     int images = 0;
     for (int i = 0; i < jl.n; i++) images += jl.jobs[i].diversity > 1 ? jl.jobs[i].diversity : 1;
     cr_assert_eq(jl.n, 5484 * 4);

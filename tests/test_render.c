@@ -7,6 +7,7 @@
 
 #include "model.h"
 #include "objective_ops.h"
+#include "render_int.h"
 #include "testutil.h"
 
 static fv_model *load_bvlc(void)
@@ -163,7 +164,7 @@ Test(render, redirected_relu_revives_dead_channels)
     int n;
     cfg.redirect_steps = 0;
     render(m, &cfg, it, 2, &off, &n);
-    cfg.redirect_steps = 16;
+    cfg.redirect_steps = 17;
     render(m, &cfg, it, 2, &on, &n);
     for (int i = 0; i < 2; i++) {
         cr_assert_eq(off[i].obj_first, 0.0f, "%s is not dead at the start: %g", it[i].objective, off[i].obj_first);
@@ -173,6 +174,180 @@ Test(render, redirected_relu_revives_dead_channels)
     fv_render_results_free(off, n);
     fv_render_results_free(on, n);
     fv_model_free(m);
+}
+
+/* The diversity group's gradient is Lucid's `channel(L_pre_relu, c) - 1e2 * diversity(L)` on a batch of
+ * 4, computed here by hand in double from the activations of one real step: the channel term is a mean
+ * over the group (each image's share 1/4, the factor the renderer once missed), and the diversity
+ * Gram is taken on the post-ReLU tensor. Also: each image's printed objective is its own channel mean,
+ * and the printed diversity is the group's value. */
+Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(48, 1);
+    const fv_render_item it = {"mixed4a_pre_relu:3", 4};
+    fv_render_result res[4];
+    memset(res, 0, sizeof res);
+    render_state s;
+    cr_assert_eq(fv_render_setup(m, &cfg, &fv_backend_cpu, &it, 1, &s, res), FV_OK, "%s", fv_last_error());
+    const int tpre = fv_net_find(&m->net, "mixed4a_pre_relu"), tpost = fv_net_find(&m->net, "mixed4a");
+    cr_assert_eq(s.ndiv, 1);
+    cr_assert_eq(s.div_tensor[0], tpost, "the Gram is on the post-ReLU tensor");
+    for (int t = 0; t < 3; t++) cr_assert_eq(fv_render_step(&s, m, &cfg, t, 0), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+    cr_assert_eq(fv_render_transform_forward(&s, m, 3), FV_OK);
+    cr_assert_eq(fv_plan_forward(s.plan), FV_OK);
+    cr_assert_eq(fv_render_objectives_forward(&s, &cfg, 1), FV_OK);
+    cr_assert_eq(fv_render_objectives_backward(&s, &cfg), FV_OK);
+    const fv_tensor a = s.plan->act[tpre], g = s.plan->grad[tpre], q = s.plan->act[tpost], gq = s.plan->grad[tpost];
+    const int B = 4, C = q.c, hw = q.h * q.w;
+    /* the channel term: d/d act_pre = 1/(B hw) at channel 3 of every image, 0 elsewhere */
+    double worst = 0;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < hw; k++) {
+                const double want = c == 3 ? 1.0 / (B * hw) : 0.0;
+                worst = fmax(worst, fabs(fv_tensor_img(g, b)[(long)c * hw + k] - want));
+            }
+    cr_assert(worst < 1e-9, "channel term gradient off by %g (want 1/(4*%d) at channel 3)", worst, hw);
+    for (int b = 0; b < B; b++) {
+        double mean = 0;
+        for (int k = 0; k < hw; k++) mean += fv_tensor_img(a, b)[3L * hw + k];
+        mean /= hw;
+        cr_assert(fabs(s.obj[b] - mean) <= 1e-4 * (fabs(mean) + 1), "image %d prints %g, its channel mean is %g", b,
+                  s.obj[b], mean);
+    }
+    /* diversity = sum_{i != j} <G_i/|G_i|, G_j/|G_j|> / B, G_b = F_b^T F_b, F_b the (hw x C) activations */
+    double *G = calloc((size_t)B * C * C, sizeof(double)), nrm[4], sum_g;
+    cr_assert_not_null(G);
+    for (int b = 0; b < B; b++) {
+        const float *F = fv_tensor_img(q, b);
+        double ss = 0;
+        for (int c = 0; c < C; c++)
+            for (int d = 0; d < C; d++) {
+                double v = 0;
+                for (int k = 0; k < hw; k++) v += (double)F[(long)c * hw + k] * F[(long)d * hw + k];
+                G[((size_t)b * C + c) * C + d] = v;
+                ss += v * v;
+            }
+        nrm[b] = sqrt(fmax(ss, 1e-10));
+    }
+    double div = 0;
+    for (size_t e = 0; e < (size_t)C * C; e++) {
+        double tot = 0, self = 0;
+        for (int b = 0; b < B; b++) {
+            const double x = G[b * (size_t)C * C + e] / nrm[b];
+            tot += x;
+            self += x * x;
+        }
+        div += tot * tot - self;
+    }
+    div /= B;
+    cr_assert(fabs(s.div_value[0] - div) <= 1e-4 * fabs(div), "diversity %g, by hand %g", s.div_value[0], div);
+    /* d div/d Gn_i = (2/B) sum_{j != i} Gn_j; through the normalisation and G = F^T F:
+     * P = Q/n - G <G,Q>/n^3, d/dF = 2 F P. The objective's gradient is -100 times that. */
+    double *Q = malloc(sizeof(double) * C * C), *P = malloc(sizeof(double) * C * C);
+    cr_assert(Q && P);
+    double gmax = 0;
+    worst = 0;
+    for (int i = 0; i < B; i++) {
+        double gq_dot = 0;
+        for (size_t e = 0; e < (size_t)C * C; e++) {
+            sum_g = 0;
+            for (int j = 0; j < B; j++)
+                if (j != i) sum_g += G[j * (size_t)C * C + e] / nrm[j];
+            Q[e] = 2.0 * sum_g / B;
+            gq_dot += G[i * (size_t)C * C + e] * Q[e];
+        }
+        for (size_t e = 0; e < (size_t)C * C; e++)
+            P[e] = Q[e] / nrm[i] - G[i * (size_t)C * C + e] * gq_dot / (nrm[i] * nrm[i] * nrm[i]);
+        const float *F = fv_tensor_img(q, i), *got = fv_tensor_img(gq, i);
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < hw; k++) {
+                double v = 0;
+                for (int d = 0; d < C; d++) v += F[(long)d * hw + k] * P[(size_t)d * C + c];
+                const double want = -100.0 * 2.0 * v;
+                gmax = fmax(gmax, fabs(want));
+                worst = fmax(worst, fabs(got[(long)c * hw + k] - want));
+            }
+    }
+    cr_log_info("diversity %.6g; Gram-layer gradient: max |want| %.4g, worst difference %.3g", div, gmax, worst);
+    cr_assert(gmax > 0 && worst <= 1e-3 * gmax, "diversity gradient off by %g (max %g)", worst, gmax);
+    free(G);
+    free(Q);
+    free(P);
+    fv_render_state_free(&s);
+    fv_model_free(m);
+}
+
+/* Lucid's standard_transforms (--preset lucid): the network sees the grown canvas, one size per step for
+ * the whole batch, drawn from all of Lucid's scales; a centre neuron follows the layer's centre; and an
+ * image is still the same alone or in a batch. */
+Test(render, lucid_preset_grows_the_canvas_and_keeps_batch_invariance, .timeout = 300)
+{
+    fv_model *m = load_bvlc();
+    fv_render_config cfg = small_cfg(64, 6);
+    cfg.preset = FV_PRESET_LUCID;
+    const fv_render_item items[3] = {{"mixed4b:7", 1}, {"mixed3b_pre_relu:20", 2}, {"neuron:mixed4a_pre_relu:3", 1}};
+    fv_render_result res[4];
+    render_state s;
+    cr_assert_eq(fv_render_setup(m, &cfg, &fv_backend_cpu, items, 3, &s, res), FV_OK, "%s", fv_last_error());
+    /* 64 px: pad 12 -> 88, crop 8 -> 80, scale (1 + (i-5)/50) in float32, truncated, minus 4 */
+    int allowed[11], seen[11] = {0};
+    for (int i = 0; i < 11; i++) allowed[i] = (int)((float)(1.0 + (i - 5) / 50.0) * 80.0f) - 4;
+    const int tn = fv_net_find(&m->net, "mixed4a_pre_relu");
+    int *hs = malloc(sizeof(int) * m->net.ntensors), *ws = malloc(sizeof(int) * m->net.ntensors);
+    for (int t = 0; t < 60; t++) {
+        cr_assert_eq(fv_render_transform_forward(&s, m, t), FV_OK, "%s", fv_last_error());
+        int k = -1;
+        for (int i = 0; i < 11; i++)
+            if (allowed[i] == s.side) k = i;
+        cr_assert(k >= 0, "step %d: network input %d px is none of Lucid's canvases", t, s.side);
+        seen[k]++;
+        cr_assert_eq(s.plan->act[m->net.input].h, s.side);
+        for (int b = 0; b < 4; b++) cr_assert_eq(s.chains[b].n, s.side);
+        cr_assert_eq(fv_net_shapes(&m->net, s.side, s.side, hs, ws), FV_OK);
+        for (int i = 0; i < s.nterms; i++)
+            if (s.term_tensor[i] == tn)
+                cr_assert(s.terms[i].x == ws[tn] / 2 && s.terms[i].y == hs[tn] / 2 && s.gterms[i].x == ws[tn] / 2,
+                          "step %d: the centre neuron is at (%d,%d) of a %dx%d layer", t, s.terms[i].x, s.terms[i].y,
+                          ws[tn], hs[tn]);
+    }
+    int distinct = 0;
+    for (int i = 0; i < 11; i++) distinct += seen[i] > 0;
+    cr_assert(distinct >= 6, "only %d canvas sizes in 60 steps", distinct);
+    free(hs);
+    free(ws);
+    fv_render_state_free(&s);
+
+    const fv_render_item alone = {"mixed3b_pre_relu:20", 2};
+    fv_render_result *a, *b;
+    int na, nb;
+    render(m, &cfg, &alone, 1, &a, &na);
+    render(m, &cfg, items, 3, &b, &nb);
+    cr_assert_eq(nb, 4);
+    double worst = 0;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 3 * 64 * 64; i++) worst = fmax(worst, fabs(a[k].image.rgb[i] - b[1 + k].image.rgb[i]));
+    cr_assert(worst <= 1e-6, "image differs by %g when batched", worst);
+    cr_assert(b[0].obj_last > b[0].obj_first, "lucid preset: objective %g -> %g", b[0].obj_first, b[0].obj_last);
+    fv_render_results_free(a, na);
+    fv_render_results_free(b, nb);
+    fv_model_free(m);
+}
+
+Test(render, defaults_are_lucids)
+{
+    fv_render_config c;
+    fv_render_config_default(&c);
+    cr_assert_eq(c.redirect_steps, 17, "Lucid redirects the ReLU gradient for updates 0..16");
+    cr_assert_float_eq(c.lr, 0.05f, 0);
+    cr_assert_float_eq(c.diversity_weight, 100.0f, 0);
+    fv_alignment al;
+    fv_alignment_default(&al);
+    cr_assert_float_eq(al.weight, 0.1f, 0);
+    cr_assert_float_eq(al.decay, 5.0f, 0);
+    cr_assert_eq(al.nlayers, 0);
 }
 
 /* Splitting into several passes (--batch-size) changes nothing but the pass count: same images, same

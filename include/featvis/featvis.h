@@ -87,9 +87,11 @@ typedef struct fv_render_config {
     int size;           /* image height = width, pixels (default 128) */
     int steps;          /* optimisation steps (default 512) */
     uint64_t seed;      /* global seed (default 0) */
-    fv_preset preset;   /* transform chain (default article) */
+    fv_preset preset;   /* transform chain (default article). lucid: Lucid's standard_transforms exactly,
+                           the canvas grows (about size + 12 px reach the network) and its size is drawn
+                           once per step for the whole batch (from the seed alone) */
     float lr;           /* Adam learning rate (default 0.05) */
-    int redirect_steps; /* redirected-ReLU steps at the start (default 16) */
+    int redirect_steps; /* redirected-ReLU updates at the start (default 17: Lucid's updates 0..16) */
     int decorrelate;    /* colour decorrelation on (default 1) */
     float diversity_weight; /* weight of the diversity term in a group (default 1e2, the article's) */
     fv_backend_kind backend;
@@ -113,8 +115,10 @@ typedef struct fv_render_config {
 void fv_render_config_default(fv_render_config *c);
 
 /* One requested image group: an objective (CLI syntax, see README) and how many images to render of it.
- * count > 1 makes a diversity group: the group's objective gets - diversity_weight * diversity(layer of
- * the first term), as in the article. */
+ * count > 1 makes a diversity group, optimised as Lucid's `objective - diversity_weight * diversity(L)` on
+ * a batch of `count`: the group's objective is the mean of its images' objectives (a class logit: their
+ * sum, as Lucid's class_logit), and the diversity Gram is taken on L = the post-ReLU twin of the first
+ * term's layer where it has one (mixed4a_pre_relu -> mixed4a, as Lucid's notebooks), else that layer. */
 typedef struct fv_render_item {
     const char *objective;
     int count;
@@ -124,8 +128,12 @@ typedef struct fv_render_result {
     fv_image image;      /* owned; fv_render_results_free() releases */
     char objective[512]; /* canonical objective text */
     int index;           /* index within its diversity group (0 if none) */
-    float obj_first;     /* objective value at the first step */
+    int count;           /* images in its group (1 if none) */
+    float obj_first;     /* the image's own objective (its terms on this image, weight as written, minus
+                            penalties; not its 1/count share, not the diversity term) at the first step */
     float obj_last;      /* ... and at the last */
+    float div_first;     /* count > 1: the group's diversity value (before its weight) at the first step */
+    float div_last;      /* ... and at the last */
     double seconds;      /* wall time of the batch this image was in */
 } fv_render_result;
 
@@ -144,19 +152,32 @@ void fv_render_results_free(fv_render_result *r, int n);
 /* Images per pass fv_render would use for these items: cfg->batch_size, else what fits in memory. */
 int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems);
 
+/* The alignment term of an interpolation (Lucid's objectives.alignment): alignment_weight times the sum over
+ * `layers` of -sum_{d=1..4} sum_i mean((act_i - act_{i+d})^2) / decay^d, which pulls neighbouring frames
+ * together. Defaults (fv_alignment_default) are Lucid's aligned_interpolation notebook:
+ * 1e-1 * (alignment('mixed3b', decay_ratio=5) + alignment('mixed4a', decay_ratio=5)). */
+typedef struct fv_alignment {
+    float weight;          /* default 0.1; 0 turns the term off */
+    float decay;           /* decay_ratio, default 5 */
+    int nlayers;           /* 0: the model's default (mixed3b and mixed4a where the model has them, else
+                              the layer of the first objective's first term) */
+    const char *layers[8];
+} fv_alignment;
+void fv_alignment_default(fv_alignment *a);
+
 /* Interpolation between two objectives (the article's neuron interaction, Lucid's aligned_interpolation
  * notebook): `frames` images (2..64) optimised together, frame n for (1 - w_n) * obj_a + w_n * obj_b with
- * w_n = n / (frames - 1), obj_a and obj_b in CLI syntax. Added to the whole batch: alignment_weight times
- * Lucid's alignment on the layer of obj_a's first term, -sum_{d=1..4} sum_i mean((act_i - act_{i+d})^2)
- * / 2^d, which pulls neighbouring frames together (the notebook uses 1e-1; 0 turns it off). Each frame's
- * pre-colour image is its own FFT image plus six low-resolution tensors shared by all frames (Lucid's
- * lowres_tensor: S/2, S/4, S/8, S/16 pixels square; at S/8 and S/16 also one with 2 frames, interpolated
- * across the batch). cfg as for fv_render, except batch_size (all frames are one batch), param_pixel and
- * init (refused: FV_ERR_UNSUPPORTED) and diversity_weight (unused). obj_first/obj_last are each frame's
+ * w_n = n / (frames - 1), obj_a and obj_b in CLI syntax, plus the alignment term (align; NULL: the
+ * defaults). Every frame's pre-colour image is its own FFT image plus six low-resolution tensors shared
+ * by all frames (Lucid's lowres_tensor: S/2, S/4, S/8, S/16 pixels square; at S/8 and S/16 also one
+ * with 2 frames, interpolated across the batch). All frames share each step's transform draw (Lucid
+ * draws one for the whole batch; the alignment compares the frames position by position). cfg as for
+ * fv_render, except batch_size (all frames are one batch), param_pixel and init (refused:
+ * FV_ERR_UNSUPPORTED) and diversity_weight (unused). obj_first/obj_last are each frame's
  * (1 - w_n) A + w_n B (minus penalties), without the alignment term. *results gets `frames` entries in
  * frame order (index = n, objective = "A|B" canonical), malloc'd; free with fv_render_results_free. */
 fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, const char *obj_a, const char *obj_b,
-                                  int frames, float alignment_weight, fv_render_result **results, int *nresults,
+                                  int frames, const fv_alignment *align, fv_render_result **results, int *nresults,
                                   fv_progress_fn progress, void *ctx);
 
 #ifdef __cplusplus
