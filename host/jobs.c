@@ -479,8 +479,16 @@ static fv_status add_generated(fv_joblist *jl, const fv_model *m, const fv_job *
     return push(jl, &j);
 }
 
-fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nlayers, const fv_job_defaults *def,
-                           fv_joblist *out)
+/* The pre-ReLU twin of t (the tensor whose ReLU gives t), or -1. */
+static int pre_relu_of(const fv_net *net, int t)
+{
+    for (int p = 0; p < net->ntensors; p++)
+        if (p != t && fv_net_post_relu(net, p) == t) return p;
+    return -1;
+}
+
+fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nlayers, int post_relu,
+                           const fv_job_defaults *def, fv_joblist *out)
 {
     memset(out, 0, sizeof *out);
     if (nlayers <= 0) {
@@ -495,6 +503,12 @@ fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nla
         if (tensors[i] < 0 || tensors[i] == m->net.input)
             st = fv_fail(FV_ERR_ARG, "appendix: unknown layer '%s' in %s (featvis-cuda layers lists them)",
                          layers[i], m->name);
+        /* Either name picks the layer; the appendix optimises its pre-ReLU tensor (Lucid's notebooks:
+         * negatives and dead channels have gradients there), or with post_relu its post-ReLU one. */
+        if (st == FV_OK) {
+            const int twin = post_relu ? fv_net_post_relu(&m->net, tensors[i]) : pre_relu_of(&m->net, tensors[i]);
+            if (twin >= 0) tensors[i] = twin;
+        }
         for (int k = 0; k < i && st == FV_OK; k++)
             if (tensors[k] == tensors[i]) /* same jobs twice: refuse rather than render them twice */
                 st = fv_fail(FV_ERR_ARG, "appendix: layer '%s' is given twice ('%s' and '%s')",

@@ -40,9 +40,12 @@ void fv_job_finish(fv_job *j, const fv_model *m);
 fv_status fv_jobs_parse_file(const char *path, const fv_model *m, const fv_job_defaults *def, int skip_invalid,
                              FILE *report, fv_joblist *out);
 /* The appendix (RECIPE.md): for every channel of each layer, neuron (centre), channel, negative channel
- * and one diversity group of 4: 4 jobs and 7 images per channel. */
-fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nlayers, const fv_job_defaults *def,
-                           fv_joblist *out);
+ * and one diversity group of 4: 4 jobs and 7 images per channel. Each layer (either name form) is
+ * optimised as its pre-ReLU tensor ("mixed4a" -> "mixed4a_pre_relu:97" jobs; the diversity group's Gram
+ * then falls on the post-ReLU tensor, as in Lucid's notebooks), or with post_relu as its post-ReLU one.
+ * nlayers 0: mixed3a..mixed5b. */
+fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nlayers, int post_relu,
+                           const fv_job_defaults *def, fv_joblist *out);
 /* Write jobs as a job file that fv_jobs_parse_file reads back to the same jobs. */
 fv_status fv_jobs_write(const char *path, const fv_joblist *jl);
 /* Keep shard k of n (0 <= k < n): job i stays when i % n == k. */

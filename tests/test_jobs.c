@@ -333,7 +333,7 @@ Test(jobs, round_trip)
 
     const char *layers[] = {"mixed3a"};
     const fv_job_defaults d = {160, 32, 1, 11, FV_PRESET_LUCID};
-    cr_assert_eq(fv_jobs_appendix(m, layers, 1, &d, &jl), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_jobs_appendix(m, layers, 1, 0, &d, &jl), FV_OK, "%s", fv_last_error());
     check_round_trip(m, &jl, "rt_appendix.txt");
     fv_jobs_free(&jl);
     fv_model_free(m);
@@ -344,7 +344,7 @@ Test(jobs, appendix_two_layers)
     fv_model *m = load();
     const char *layers[] = {"mixed3a", "inception_4a/output"};
     fv_joblist jl;
-    cr_assert_eq(fv_jobs_appendix(m, layers, 2, &defs, &jl), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_jobs_appendix(m, layers, 2, 0, &defs, &jl), FV_OK, "%s", fv_last_error());
     cr_assert_eq(jl.n, (256 + 512) * 4);
     long images = 0;
     for (int i = 0; i < jl.n; i++) {
@@ -356,27 +356,44 @@ Test(jobs, appendix_two_layers)
     cr_expect_eq(images, (256 + 512) * 7L);
     cr_expect_eq(count_equal(&jl, 1, cmp_ci), 0, "stems not unique");
     cr_expect_eq(count_equal(&jl, 0, cmp_cs), 0, "keys not unique");
-    /* mixed4a channel 5: after mixed3a's 256 channels, in the documented order, named by display name */
+    /* mixed4a channel 5: after mixed3a's 256 channels, in the documented order, named by display name;
+     * the appendix optimises the pre-ReLU tensors (Lucid's notebooks) */
     const fv_job *j = &jl.jobs[(256 + 5) * 4];
-    const char *obj[] = {"neuron:mixed4a:5", "mixed4a:5", "-mixed4a:5", "mixed4a:5"};
-    const char *stem[] = {"mixed4a/neuron_mixed4a_5", "mixed4a/mixed4a_5", "mixed4a/neg_mixed4a_5",
-                          "mixed4a/mixed4a_5_d4"};
+    const char *obj[] = {"neuron:mixed4a_pre_relu:5", "mixed4a_pre_relu:5", "-mixed4a_pre_relu:5", "mixed4a_pre_relu:5"};
+    const char *stem[] = {"mixed4a_pre_relu/neuron_mixed4a_pre_relu_5", "mixed4a_pre_relu/mixed4a_pre_relu_5",
+                          "mixed4a_pre_relu/neg_mixed4a_pre_relu_5", "mixed4a_pre_relu/mixed4a_pre_relu_5_d4"};
     const int div[] = {1, 1, 1, 4};
     for (int i = 0; i < 4; i++) {
         cr_expect_str_eq(j[i].objective, obj[i]);
         cr_expect_str_eq(j[i].stem, stem[i]);
         cr_expect_eq(j[i].diversity, div[i], "job %d", i);
     }
-    cr_expect_str_eq(jl.jobs[0].objective, "neuron:mixed3a:0");
-    cr_expect_str_eq(jl.jobs[jl.n - 1].objective, "mixed4a:511");
+    cr_expect_str_eq(jl.jobs[0].objective, "neuron:mixed3a_pre_relu:0");
+    cr_expect_str_eq(jl.jobs[jl.n - 1].objective, "mixed4a_pre_relu:511");
+    fv_jobs_free(&jl);
+
+    /* either name form picks the layer; --post-relu gives the post-ReLU tensors (the keys say which) */
+    const char *pre[] = {"mixed3a_pre_relu", "inception_4a/output_pre_relu"};
+    cr_assert_eq(fv_jobs_appendix(m, pre, 2, 0, &defs, &jl), FV_OK, "%s", fv_last_error());
+    cr_expect_str_eq(jl.jobs[(256 + 5) * 4 + 1].objective, "mixed4a_pre_relu:5");
+    fv_jobs_free(&jl);
+    cr_assert_eq(fv_jobs_appendix(m, pre, 2, 1, &defs, &jl), FV_OK, "%s", fv_last_error());
+    j = &jl.jobs[(256 + 5) * 4];
+    const char *post[] = {"neuron:mixed4a:5", "mixed4a:5", "-mixed4a:5", "mixed4a:5"};
+    for (int i = 0; i < 4; i++) cr_expect_str_eq(j[i].objective, post[i]);
+    cr_expect_str_eq(j[1].stem, "mixed4a/mixed4a_5");
+    cr_expect(strstr(j[3].key, "mixed4a:5|") == j[3].key, "%s", j[3].key);
     fv_jobs_free(&jl);
 
     const char *unknown[] = {"mixed3a", "mixed9q"};
-    cr_expect_eq(fv_jobs_appendix(m, unknown, 2, &defs, &jl), FV_ERR_ARG);
+    cr_expect_eq(fv_jobs_appendix(m, unknown, 2, 0, &defs, &jl), FV_ERR_ARG);
     cr_expect_not_null(strstr(fv_last_error(), "mixed9q"), "%s", fv_last_error());
     cr_expect_eq(jl.n, 0);
     const char *twice[] = {"mixed4a", "inception_4a/output"};
-    cr_expect_eq(fv_jobs_appendix(m, twice, 2, &defs, &jl), FV_ERR_ARG);
+    cr_expect_eq(fv_jobs_appendix(m, twice, 2, 0, &defs, &jl), FV_ERR_ARG);
+    cr_expect_not_null(strstr(fv_last_error(), "twice"), "%s", fv_last_error());
+    const char *twice2[] = {"mixed4a", "mixed4a_pre_relu"};
+    cr_expect_eq(fv_jobs_appendix(m, twice2, 2, 0, &defs, &jl), FV_ERR_ARG);
     cr_expect_not_null(strstr(fv_last_error(), "twice"), "%s", fv_last_error());
     fv_model_free(m);
 }
@@ -385,7 +402,7 @@ Test(jobs, appendix_default_layers)
 {
     fv_model *m = load();
     fv_joblist jl;
-    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, &defs, &jl), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, 0, &defs, &jl), FV_OK, "%s", fv_last_error());
     const int channels = 256 + 480 + 512 + 512 + 512 + 528 + 832 + 832 + 1024;
     cr_assert_eq(channels, 5488);
     cr_expect_eq(jl.n, channels * 4);
@@ -393,8 +410,8 @@ Test(jobs, appendix_default_layers)
     for (int i = 0; i < jl.n; i++) images += jl.jobs[i].diversity;
     cr_expect_eq(images, channels * 7L);
     cr_expect_eq(count_equal(&jl, 1, cmp_ci), 0, "stems not unique");
-    cr_expect_str_eq(jl.jobs[jl.n - 1].objective, "mixed5b:1023");
-    cr_expect_str_eq(jl.jobs[jl.n - 1].stem, "mixed5b/mixed5b_1023_d4");
+    cr_expect_str_eq(jl.jobs[jl.n - 1].objective, "mixed5b_pre_relu:1023");
+    cr_expect_str_eq(jl.jobs[jl.n - 1].stem, "mixed5b_pre_relu/mixed5b_pre_relu_1023_d4");
     fv_jobs_free(&jl);
     fv_model_free(m);
 }
@@ -404,14 +421,14 @@ Test(jobs, shards_disjoint_and_cover)
     fv_model *m = load();
     const char *layers[] = {"mixed3a"};
     fv_joblist all;
-    cr_assert_eq(fv_jobs_appendix(m, layers, 1, &defs, &all), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_jobs_appendix(m, layers, 1, 0, &defs, &all), FV_OK, "%s", fv_last_error());
     cr_assert_eq(all.n, 1024);
     int *owner = calloc((size_t)all.n, sizeof *owner), total = 0;
     cr_assert_not_null(owner);
     const int want[3] = {342, 341, 341};
     for (int k = 0; k < 3; k++) {
         fv_joblist s;
-        cr_assert_eq(fv_jobs_appendix(m, layers, 1, &defs, &s), FV_OK);
+        cr_assert_eq(fv_jobs_appendix(m, layers, 1, 0, &defs, &s), FV_OK);
         fv_jobs_shard(&s, k, 3);
         cr_expect_eq(s.n, want[k], "shard %d has %d jobs", k, s.n);
         total += s.n;
