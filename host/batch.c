@@ -18,6 +18,7 @@
 
 #include "jsonw.h"
 #include "model.h"
+#include "provenance.h"
 
 void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *buf, size_t n)
 {
@@ -129,6 +130,14 @@ static const char *preset_name(fv_preset p)
     return p == FV_PRESET_ARTICLE ? "article" : p == FV_PRESET_LUCID ? "lucid" : "none";
 }
 
+/* The render settings of one job: the run's, with the job's size, steps, seed and preset. */
+static fv_render_config job_config(const fv_batch_opts *o, const fv_job *job)
+{
+    fv_render_config cfg = o->render;
+    cfg.size = job->size, cfg.steps = job->steps, cfg.seed = job->seed, cfg.preset = job->preset;
+    return cfg;
+}
+
 typedef struct journal {
     FILE *f;
     char path[4096];
@@ -148,10 +157,12 @@ static fv_status journal_open(journal *j, const fv_batch_opts *o)
     return FV_OK;
 }
 
-static fv_status journal_line(journal *j, const fv_model *m, const fv_job *job, int index, const char *file,
-                              const fv_render_result *r, const char *error)
+static fv_status journal_line(journal *j, const fv_batch_opts *o, const fv_model *m, const fv_job *job, int index,
+                              const char *file, const fv_render_result *r, const char *error)
 {
-    char layer[512], ts[32];
+    char layer[512], ts[32], settings[FV_PROVENANCE_SETTINGS_MAX];
+    const fv_render_config cfg = job_config(o, job);
+    fv_provenance_settings(&cfg, o->init_path, settings, sizeof settings);
     snprintf(layer, sizeof layer, "%s", job->stem);
     char *slash = strchr(layer, '/');
     if (slash) *slash = 0;
@@ -172,11 +183,14 @@ static fv_status journal_line(journal *j, const fv_model *m, const fv_job *job, 
         fv_json_write_str(f, file);
         fputs(", \"status\": \"ok\"", f);
     }
-    fprintf(f, ", \"seed\": %llu, \"size\": %d, \"steps\": %d, \"preset\": \"%s\"", (unsigned long long)job->seed,
-            job->size, job->steps, preset_name(job->preset));
+    fprintf(f, ", \"seed\": %llu, \"size\": %d, \"steps\": %d, \"preset\": \"%s\", \"settings\": ",
+            (unsigned long long)job->seed, job->size, job->steps, preset_name(job->preset));
+    fv_json_write_str(f, settings);
     if (r)
         fprintf(f, ", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f", r->obj_first,
                 r->obj_last, r->seconds);
+    if (r && r->count > 1)
+        fprintf(f, ", \"diversity_first\": %.6g, \"diversity_last\": %.6g", r->div_first, r->div_last);
     fprintf(f, ", \"model\": \"%s\", \"time\": \"%s\"}\n", fv_model_name(m), ts);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         return fv_fail(FV_ERR_IO, "%s: cannot write the journal: %s", j->path, strerror(errno));
@@ -262,20 +276,9 @@ static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = 0;
     FV_TRY(mkdirs(dir));
-    char size[16], steps[16], seed[32];
-    snprintf(size, sizeof size, "%d", job->size);
-    snprintf(steps, sizeof steps, "%d", job->steps);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)job->seed);
-    const fv_render_config *rc = &o->render;
-    char settings[512];
-    snprintf(settings, sizeof settings,
-             "param=%s decorrelate=%d lr=%g redirect_steps=%d tv=%g l1=%g l2=%g blur=%g diversity_weight=%g",
-             rc->param_pixel ? "pixel" : "fft", rc->decorrelate, rc->lr, rc->redirect_steps, rc->tv_weight,
-             rc->l1_weight, rc->l2_weight, rc->blur_weight, rc->diversity_weight);
-    const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
-                          "featvis:seed", "featvis:preset", "featvis:version", "featvis:key", "featvis:settings"};
-    const char *vals[] = {"featvis-cuda " FV_VERSION, job->objective, fv_model_name(m), size, steps, seed,
-                          preset_name(job->preset), FV_VERSION, job->key, settings};
+    const fv_render_config cfg = job_config(o, job);
+    const fv_provenance prov = {.model = m, .cfg = &cfg, .init_path = o->init_path, .objective = job->objective,
+                                .job_key = job->key};
     /* A run killed between creating its temporary file and the rename left "<path>.tmp.<pid>" behind;
      * the image was never journalled, so it is rendered again and lands here: clear the leftovers. Shards
      * never share an image path, so no other live process owns them. */
@@ -285,9 +288,9 @@ static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model
     if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
     globfree(&g);
-    FV_TRY(fv_image_write_png(path, &r->image, keys, vals, 10));
+    FV_TRY(fv_provenance_write_png(path, &r->image, &prov));
     fsync_dir(path);
-    return journal_line(jr, m, job, index, rel, r, NULL);
+    return journal_line(jr, o, m, job, index, rel, r, NULL);
 }
 
 static int finite_image(const fv_image *img)
@@ -303,8 +306,7 @@ static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int
                           journal *jr, const done_set *done, pass_ctx *pc, int alone)
 {
     const fv_job *j0 = &jl->jobs[idx[0]];
-    fv_render_config cfg = o->render;
-    cfg.size = j0->size, cfg.steps = j0->steps, cfg.seed = j0->seed, cfg.preset = j0->preset;
+    fv_render_config cfg = job_config(o, j0);
     cfg.cancel = o->stop;
     fv_render_item *items = calloc(n, sizeof *items);
     if (!items) return fv_fail(FV_ERR_NOMEM, "batch: out of memory");
@@ -346,7 +348,7 @@ static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int
             snprintf(dk, sizeof dk, "%s#%d", j->key, c);
             if (done_has(done, dk)) continue; /* written by an earlier run */
             if (bad) {
-                FV_TRY(journal_line(jr, m, j, c, NULL, NULL, "non-finite values, also with a derived seed"));
+                FV_TRY(journal_line(jr, o, m, j, c, NULL, NULL, "non-finite values, also with a derived seed"));
                 pc->stats->images_failed++;
                 continue;
             }

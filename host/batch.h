@@ -15,6 +15,7 @@ typedef struct fv_batch_opts {
     const volatile int *stop;  /* set by SIGINT/SIGTERM: the current pass is dropped, nothing half-written */
     FILE *progress;            /* progress lines (NULL: none) */
     int progress_tty;          /* rewrite one line with \r instead of printing a line every 10 s */
+    const char *init_path;     /* the file behind render.init, for provenance (NULL: none) */
 } fv_batch_opts;
 
 typedef struct fv_batch_stats {

@@ -20,6 +20,9 @@ typedef struct cli {
     int size_given;     /* --size was on the command line (examples defaults to 224, not render's 128) */
     int frames;         /* interpolate: --frames (0 = 6) */
     float alignment;    /* interpolate: --alignment (default 0.1, set in main) */
+    float align_decay;  /* interpolate: --alignment-decay (0 = the default, 5) */
+    const char *align_layers; /* interpolate: --alignment-layers L1,L2 (NULL = the model's default) */
+    int post_relu;      /* appendix: --post-relu (optimise the post-ReLU tensors instead of _pre_relu) */
     const char **pos;
     int npos;
     char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
@@ -48,5 +51,8 @@ int cmd_figures(cli *c);
 int cmd_examples(cli *c);
 /* interpolate OBJ_A OBJ_B [--frames N] [--alignment W] [-o DIR] (host/cli_interp.c) */
 int cmd_interpolate(cli *c);
+/* The alignment settings of --alignment, --alignment-decay, --alignment-layers (layer names point into
+ * buf); 0, or 2 after a usage error line. */
+int cli_alignment(const cli *c, fv_alignment *al, char *buf, size_t n);
 
 #endif

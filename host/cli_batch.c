@@ -1,5 +1,6 @@
-/* The batch commands of the CLI: `render --batch JOBS` (resumable, sharded), `appendix` (the article's
- * appendix as jobs: render them or write the job file) and `gallery` (HTML pages from a run's folder).
+/* The batch commands of the CLI: `--batch JOBS` (= `render --batch JOBS`: resumable, sharded), `appendix`
+ * (the article's appendix as jobs: render them or write the job file) and `gallery` (HTML pages from a
+ * run's folder).
  * Exit codes: 0 done, 1 failed, 2 bad usage or bad job lines, 3 some images failed (NaN), 4 interrupted. */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -55,7 +56,7 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
         return 1;
     }
     if (notice) fprintf(stderr, "%s\n", notice);
-    fv_batch_opts o = {out, k, n, c->cfg, &g_stop, stderr, isatty(2)};
+    fv_batch_opts o = {out, k, n, c->cfg, &g_stop, stderr, isatty(2), c->init_path};
     char jpath[4200];
     fv_batch_journal_path(out, k, n, jpath, sizeof jpath);
     fprintf(stderr, "batch: %d jobs%s%s into %s (journal %s), %s, backend %s\n", jl->n, c->shard ? ", shard " : "",
@@ -77,7 +78,9 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
 
 int cmd_batch(cli *c)
 {
-    if (c->npos) return usage_error("render --batch takes no objectives on the command line (got '%s')", c->pos[0]);
+    if (c->npos)
+        return usage_error("--batch takes no objectives on the command line (got '%s'); they go in the job file",
+                           c->pos[0]);
     catch_signals();
     fv_model *m;
     int rc = load_model(c, &m);
@@ -118,7 +121,7 @@ int cmd_appendix(cli *c)
     }
     fv_job_defaults d = job_defaults(c);
     fv_joblist jl = {0, 0, NULL};
-    if (fv_jobs_appendix(m, layers, nl, &d, &jl) != FV_OK) {
+    if (fv_jobs_appendix(m, layers, nl, c->post_relu, &d, &jl) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         fv_model_free(m);
         return 2;

@@ -1,5 +1,6 @@
 /* `featvis-cuda interpolate OBJ_A OBJ_B`: the article's interpolation between two objectives
- * (fv_render_interpolation), one PNG per frame with render's tEXt keys and one summary line per frame. */
+ * (fv_render_interpolation), one PNG per frame with render's tEXt keys (host/provenance.h) plus the frame and
+ * the alignment settings, and one summary line per frame. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "provenance.h"
 
 /* File-name form of an objective pair: letters, digits, '.', '-', '+' kept, the rest as single '_'. */
 static void slug(const char *in, char *out, size_t n)
@@ -20,6 +22,21 @@ static void slug(const char *in, char *out, size_t n)
     }
     while (k && out[k - 1] == '_') k--;
     out[k] = 0;
+}
+
+int cli_alignment(const cli *c, fv_alignment *al, char *buf, size_t n)
+{
+    fv_alignment_default(al);
+    al->weight = c->alignment;
+    if (c->align_decay > 0) al->decay = c->align_decay;
+    if (!c->align_layers) return 0;
+    snprintf(buf, n, "%s", c->align_layers);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        if (al->nlayers == 8) return usage_error("--alignment-layers '%s': at most 8 layers", c->align_layers);
+        al->layers[al->nlayers++] = t;
+    }
+    if (!al->nlayers) return usage_error("--alignment-layers '%s': expected layer names separated by commas", c->align_layers);
+    return 0;
 }
 
 int cmd_interpolate(cli *c)
@@ -45,28 +62,25 @@ int cmd_interpolate(cli *c)
             c->pos[1], frames, c->cfg.size, c->cfg.size, c->cfg.steps, (unsigned long long)c->cfg.seed, c->alignment);
     fv_render_result *res;
     int nres;
-    if (fv_render_interpolation(m, &c->cfg, c->pos[0], c->pos[1], frames, c->alignment, &res, &nres, NULL, NULL) !=
-        FV_OK) {
+    fv_alignment al;
+    char layers[1024];
+    if (cli_alignment(c, &al, layers, sizeof layers)) {
+        fv_model_free(m);
+        return 2;
+    }
+    if (fv_render_interpolation(m, &c->cfg, c->pos[0], c->pos[1], frames, &al, &res, &nres, NULL, NULL) != FV_OK) {
         fprintf(stderr, "featvis-cuda: interpolate failed: %s\n", fv_last_error());
         fv_model_free(m);
         return 1;
     }
-    char size[16], steps[16], seed[32], align[32], name[300];
-    snprintf(size, sizeof size, "%d", c->cfg.size);
-    snprintf(steps, sizeof steps, "%d", c->cfg.steps);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->cfg.seed);
-    snprintf(align, sizeof align, "%g", c->alignment);
-    const char *preset = c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none";
+    char name[300];
     slug(res[0].objective, name, sizeof name);
     for (int i = 0; i < nres && !rc; i++) {
-        char path[2048], frame[64];
+        char path[2048];
         snprintf(path, sizeof path, "%s/%s_frame%d.png", out, name, i);
-        snprintf(frame, sizeof frame, "%d/%d", i, nres);
-        const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
-                              "featvis:seed", "featvis:preset", "featvis:version", "featvis:frame", "featvis:alignment"};
-        const char *vals[] = {"featvis-cuda " FV_VERSION, res[i].objective, fv_model_name(m), size, steps, seed,
-                              preset, FV_VERSION, frame, align};
-        if (fv_image_write_png(path, &res[i].image, keys, vals, 10) != FV_OK) {
+        const fv_provenance prov = {.model = m, .cfg = &c->cfg, .init_path = c->init_path,
+                                    .objective = res[i].objective, .frame = i, .frames = nres, .align = &al};
+        if (fv_provenance_write_png(path, &res[i].image, &prov) != FV_OK) {
             fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
             rc = 1;
             break;

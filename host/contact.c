@@ -1,14 +1,14 @@
 /* Contact sheets with cairo: images are copied into cairo surfaces, scaled into their cells, captioned
- * in a sans font (two lines at most, the second ellipsised), and the sheet is written through a
- * temporary file renamed into place. */
+ * in a sans font (two lines at most, the second ellipsised); the sheet comes back as an fv_image (8-bit
+ * values, so fv_image_write_png writes them back exactly) or is written by fv_image_write_png. */
 #define _POSIX_C_SOURCE 200809L
 #include "contact.h"
 
 #include <cairo.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "image.h"
 
 enum { PAD = 8, CAPTION = 30, TITLE = 34 };
 
@@ -52,10 +52,30 @@ static void caption(cairo_t *cr, const char *text, double x, double y, double wi
     }
 }
 
-fv_status fv_contact_sheet_write(const char *path, const char *title, int cols, const fv_sheet_cell *cells, int n,
-                                 int cell_px)
+/* The sheet's RGB24 pixels into a planar float image. */
+static fv_status from_surface(cairo_surface_t *s, fv_image *out)
 {
-    if (cols < 1 || n < 1 || cell_px < 8) return fv_fail(FV_ERR_ARG, "%s: contact sheet needs cells", path);
+    cairo_surface_flush(s);
+    const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    FV_TRY(fv_image_alloc(out, w, h));
+    const unsigned char *data = cairo_image_surface_get_data(s);
+    const int stride = cairo_image_surface_get_stride(s);
+    const size_t hw = (size_t)w * h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned px;
+            memcpy(&px, data + (size_t)y * stride + 4 * x, 4);
+            for (int c = 0; c < 3; c++)
+                out->rgb[c * hw + (size_t)y * w + x] = (float)((px >> (16 - 8 * c)) & 255u) / 255.0f;
+        }
+    return FV_OK;
+}
+
+fv_status fv_contact_sheet_render(const char *title, int cols, const fv_sheet_cell *cells, int n, int cell_px,
+                                  fv_image *out)
+{
+    *out = (fv_image){0, 0, NULL};
+    if (cols < 1 || n < 1 || cell_px < 8) return fv_fail(FV_ERR_ARG, "contact sheet needs cells");
     const int rows = (n + cols - 1) / cols;
     const int W = PAD + cols * (cell_px + PAD), H = TITLE + rows * (cell_px + CAPTION + PAD) + PAD;
     cairo_surface_t *sheet = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
@@ -75,7 +95,7 @@ fv_status fv_contact_sheet_write(const char *path, const char *title, int cols, 
         if (cells[i].img && cells[i].img->rgb) {
             cairo_surface_t *s = to_surface(cells[i].img);
             if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-                st = fv_fail(FV_ERR_NOMEM, "%s: cannot make an image surface", path);
+                st = fv_fail(FV_ERR_NOMEM, "contact sheet: cannot make an image surface for cell %d", i);
                 cairo_surface_destroy(s);
                 break;
             }
@@ -99,18 +119,18 @@ fv_status fv_contact_sheet_write(const char *path, const char *title, int cols, 
         if (cells[i].label) caption(cr, cells[i].label, x, y + cell_px, cell_px);
     }
     cairo_destroy(cr);
-    if (st == FV_OK) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-        cairo_status_t cs = cairo_surface_write_to_png(sheet, tmp);
-        if (cs != CAIRO_STATUS_SUCCESS) {
-            unlink(tmp);
-            st = fv_fail(FV_ERR_IO, "%s: cannot write: %s", path, cairo_status_to_string(cs));
-        } else if (rename(tmp, path) != 0) {
-            unlink(tmp);
-            st = fv_fail(FV_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        }
-    }
+    if (st == FV_OK) st = from_surface(sheet, out);
     cairo_surface_destroy(sheet);
+    return st;
+}
+
+fv_status fv_contact_sheet_write(const char *path, const char *title, int cols, const fv_sheet_cell *cells, int n,
+                                 int cell_px)
+{
+    fv_image img;
+    fv_status st = fv_contact_sheet_render(title, cols, cells, n, cell_px, &img);
+    if (st != FV_OK) return st;
+    st = fv_image_write_png(path, &img, NULL, NULL, 0);
+    fv_image_free(&img);
     return st;
 }

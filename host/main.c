@@ -17,9 +17,11 @@
 #include "cli.h"
 #include "image.h"
 #include "jsonw.h"
+#include "provenance.h"
 
 static const char *USAGE =
     "usage: featvis-cuda COMMAND [options]\n"
+    "       featvis-cuda --batch JOBS.txt [-o OUT] [options]   render a job file (= render --batch JOBS.txt)\n"
     "\n"
     "commands:\n"
     "  render OBJECTIVE...        optimise one image per objective, all in one batch\n"
@@ -27,7 +29,8 @@ static const char *USAGE =
     "  activations IMAGE          write a layer's activations (float32, 1xCxHxW) as .npy\n"
     "  layers                     list the model's layers (names, aliases, shapes at --size)\n"
     "  interpolate OBJ_A OBJ_B    frames from A to B, aligned, sharing low-resolution parameters\n"
-    "  render --batch JOBS.txt    render a job file into -o OUT (resumable; README, Job files)\n"
+    "  --batch JOBS.txt           render a job file into -o OUT (resumable; README, Job files);\n"
+    "                             the same as render --batch JOBS.txt\n"
     "  appendix                   the article's appendix as jobs: render them into -o OUT, or --write-jobs\n"
     "  gallery OUT                build OUT/gallery/ (HTML pages, sprite sheets) from a batch run\n"
     "  examples --images DIR --layer L   dataset examples: top/bottom images and crops per channel\n"
@@ -56,7 +59,7 @@ static const char *USAGE =
     "  --diversity-weight W       weight of that term (default 100, the article's)\n"
     "  --batch-size N             images per pass (default: as many as fit in memory)\n"
     "  --no-decorrelate           no colour decorrelation\n"
-    "  --redirect-steps N         steps with redirected ReLU gradients (default 16)\n"
+    "  --redirect-steps N         updates with redirected ReLU gradients (default 17, Lucid's)\n"
     "  --param fft|pixel          parameterisation: Fourier spectrum (default) or raw pixels\n"
     "  --tv W, --l1 W, --l2 W, --blur W   penalties on the image, subtracted from the objective with\n"
     "                             weight W (default 0): total variation, L1 and L2 distance from grey,\n"
@@ -65,13 +68,17 @@ static const char *USAGE =
     "  --json                     one JSON object per image instead of a summary line\n"
     "interpolate options (and the render options):\n"
     "  --frames N                 frames from A to B (default 6)    --alignment W   alignment weight (default 0.1)\n"
+    "  --alignment-layers L1,L2   layers the alignment compares (default mixed3b,mixed4a, Lucid's notebook)\n"
+    "  --alignment-decay R        its decay ratio over frame distance (default 5)\n"
     "  -o DIR                     writes DIR/<slug>_frame<n>.png (default .)\n"
-    "batch options (render --batch, appendix):\n"
+    "batch options (--batch, appendix):\n"
     "  --shard K/N                this run's share of the jobs (K may be 'auto': JOB_COMPLETION_INDEX\n"
     "                             or SLURM_ARRAY_TASK_ID); --size/--steps/--seed/--preset/--diversity\n"
     "                             are the defaults for job lines that do not set them\n"
     "  --skip-invalid             drop bad job lines (reported) instead of stopping\n"
-    "  --layers L1,L2,..          appendix layers (default mixed3a..mixed5b)\n"
+    "  --layers L1,L2,..          appendix layers (default mixed3a..mixed5b), optimised as their _pre_relu\n"
+    "                             tensors (either name form is accepted), the diversity Gram post-ReLU\n"
+    "  --post-relu                appendix: optimise the post-ReLU tensors instead\n"
     "  --channels N               appendix: only the first N channels of each layer\n"
     "  --write-jobs FILE          appendix: write the job file instead of rendering\n"
     "  --thumb PX                 gallery thumbnail size (default 96)\n"
@@ -88,7 +95,8 @@ static const char *USAGE =
 enum { OPT_SIZE = 256, OPT_STEPS, OPT_SEED, OPT_PRESET, OPT_BACKEND, OPT_WEIGHTS, OPT_MODEL, OPT_JSON, OPT_TOP,
        OPT_LABELS, OPT_LAYER, OPT_VERSION, OPT_DIVERSITY, OPT_LR, OPT_NODECOR, OPT_REDIRECT, OPT_DIVW, OPT_BATCH, OPT_FWDALGO, OPT_BWDALGO,
        OPT_IMAGES, OPT_CROP, OPT_WHICH, OPT_JOBS, OPT_SHARD, OPT_SKIPINV, OPT_LAYERS, OPT_CHANNELS, OPT_WRITEJOBS, OPT_THUMB,
-       OPT_PARAM, OPT_TV, OPT_L1, OPT_L2, OPT_BLUR, OPT_INIT, OPT_FRAMES, OPT_ALIGN };
+       OPT_PARAM, OPT_TV, OPT_L1, OPT_L2, OPT_BLUR, OPT_INIT, OPT_FRAMES, OPT_ALIGN, OPT_ALIGN_DECAY, OPT_ALIGN_LAYERS,
+       OPT_POST_RELU };
 
 
 
@@ -146,6 +154,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         {"l1", required_argument, 0, OPT_L1}, {"l2", required_argument, 0, OPT_L2},
         {"blur", required_argument, 0, OPT_BLUR}, {"init", required_argument, 0, OPT_INIT},
         {"frames", required_argument, 0, OPT_FRAMES}, {"alignment", required_argument, 0, OPT_ALIGN},
+        {"alignment-decay", required_argument, 0, OPT_ALIGN_DECAY}, {"alignment-layers", required_argument, 0, OPT_ALIGN_LAYERS},
+        {"post-relu", no_argument, 0, OPT_POST_RELU},
         {"cudnn-fwd-algo", required_argument, 0, OPT_FWDALGO}, {"cudnn-bwd-algo", required_argument, 0, OPT_BWDALGO},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -292,6 +302,16 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->init_path = optarg;
             break;
         }
+        case OPT_ALIGN_DECAY: {
+            char *end;
+            float dr = strtof(optarg, &end);
+            if (*end || end == optarg || !(dr > 0) || dr > 1e30f)
+                return usage_error("--alignment-decay '%s': expected a number > 0", optarg);
+            c->align_decay = dr;
+            break;
+        }
+        case OPT_ALIGN_LAYERS: c->align_layers = optarg; break;
+        case OPT_POST_RELU: c->post_relu = 1; break;
         case OPT_FRAMES:
             if (!parse_int("--frames", optarg, 2, 64, &v)) return 2;
             c->frames = (int)v;
@@ -366,7 +386,14 @@ int load_model(cli *c, fv_model **m)
         return 2;
     }
     if (!c->weights && access(path, R_OK) != 0) {
-        fprintf(stderr, "featvis-cuda: no model file at %s: pass --weights FILE or set FEATVIS_WEIGHTS\n", path);
+        const char *env = getenv("FEATVIS_WEIGHTS");
+        if (env && *env) /* the download would not land there */
+            fprintf(stderr, "featvis-cuda: no model file at %s (FEATVIS_WEIGHTS): point it at a .caffemodel or .pb, "
+                            "or pass --weights FILE\n", path);
+        else
+            fprintf(stderr, "featvis-cuda: no model file at %s: download it there with models/fetch_weights.sh "
+                            "--model bvlc (in the featvis-cuda repository), or pass --weights FILE or set "
+                            "FEATVIS_WEIGHTS\n", path);
         return 2;
     }
     fv_status st = fv_model_load(path, c->model, m);
@@ -480,19 +507,10 @@ static int cmd_render(cli *c)
         fv_model_free(m);
         return 1;
     }
-    char size[16], steps[16], seed[32];
-    snprintf(size, sizeof size, "%d", c->cfg.size);
-    snprintf(steps, sizeof steps, "%d", c->cfg.steps);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->cfg.seed);
     const char *preset = c->cfg.preset == FV_PRESET_ARTICLE ? "article" : c->cfg.preset == FV_PRESET_LUCID ? "lucid" : "none";
-    /* every other setting that changes the pixels, for provenance */
-    char settings[1400];
-    snprintf(settings, sizeof settings,
-             "param=%s decorrelate=%d lr=%g redirect_steps=%d tv=%g l1=%g l2=%g blur=%g diversity_weight=%g "
-             "init=%.1000s",
-             c->cfg.param_pixel ? "pixel" : "fft", c->cfg.decorrelate, c->cfg.lr, c->cfg.redirect_steps,
-             c->cfg.tv_weight, c->cfg.l1_weight, c->cfg.l2_weight, c->cfg.blur_weight, c->cfg.diversity_weight,
-             c->init_path ? c->init_path : "none");
+    /* every other setting that changes the pixels: the same string as the PNGs' featvis:settings */
+    char settings[FV_PROVENANCE_SETTINGS_MAX];
+    fv_provenance_settings(&c->cfg, c->init_path, settings, sizeof settings);
     for (int i = 0; i < nres && rc == 0; i++) {
         char path[2048], name[300];
         if (single_file) snprintf(path, sizeof path, "%s", out);
@@ -501,11 +519,9 @@ static int cmd_render(cli *c)
             if (count > 1) snprintf(path, sizeof path, "%s/%s_div%d.png", out, name, res[i].index);
             else snprintf(path, sizeof path, "%s/%s.png", out, name);
         }
-        const char *keys[] = {"Software", "featvis:objective", "featvis:model", "featvis:size", "featvis:steps",
-                              "featvis:seed", "featvis:preset", "featvis:version", "featvis:settings"};
-        const char *vals[] = {"featvis-cuda " FV_VERSION, res[i].objective, fv_model_name(m), size, steps, seed,
-                              preset, FV_VERSION, settings};
-        if (fv_image_write_png(path, &res[i].image, keys, vals, 9) != FV_OK) {
+        const fv_provenance prov = {.model = m, .cfg = &c->cfg, .init_path = c->init_path,
+                                    .objective = res[i].objective};
+        if (fv_provenance_write_png(path, &res[i].image, &prov) != FV_OK) {
             fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
             rc = 1;
             break;
@@ -521,7 +537,12 @@ static int cmd_render(cli *c)
                    res[i].obj_first, res[i].obj_last, res[i].seconds, c->cfg.size, c->cfg.steps,
                    (unsigned long long)c->cfg.seed, preset, fv_model_name(m), fv_backend_name(be));
             fv_json_write_str(stdout, settings);
+            if (res[i].count > 1)
+                printf(", \"diversity_first\": %.6g, \"diversity_last\": %.6g", res[i].div_first, res[i].div_last);
             printf("}\n");
+        } else if (res[i].count > 1) {
+            printf("%-28s objective %9.4g -> %9.4g  diversity %7.4g -> %7.4g  %7.1f s  %s\n", res[i].objective,
+                   res[i].obj_first, res[i].obj_last, res[i].div_first, res[i].div_last, res[i].seconds, path);
         } else {
             printf("%-28s objective %9.4g -> %9.4g  %7.1f s  %s\n", res[i].objective, res[i].obj_first,
                    res[i].obj_last, res[i].seconds, path);
@@ -532,6 +553,38 @@ static int cmd_render(cli *c)
     return rc;
 }
 
+static const struct {
+    const char *name;
+    int (*run)(cli *c);
+} COMMANDS[] = {{"render", cmd_render},   {"interpolate", cmd_interpolate}, {"classify", cmd_classify},
+                {"activations", cmd_activations}, {"layers", cmd_layers}, {"appendix", cmd_appendix},
+                {"gallery", cmd_gallery}, {"figures", cmd_figures},   {"examples", cmd_examples}};
+
+static int find_command(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof COMMANDS / sizeof *COMMANDS); i++)
+        if (!strcmp(name, COMMANDS[i].name)) return i;
+    return -1;
+}
+
+/* `featvis-cuda --batch JOBS` is `render --batch JOBS`: with --batch, no command (or a first word that is
+ * no command: an objective, which render --batch then refuses) means render. Another command with --batch
+ * is bad usage. Returns 0, or the exit code after the error line. */
+static int batch_short_form(cli *c)
+{
+    if (!c->jobs || (c->command && !strcmp(c->command, "render"))) return 0;
+    if (c->command && find_command(c->command) >= 0)
+        return usage_error("--batch renders a job file (featvis-cuda --batch JOBS.txt, or render --batch); "
+                           "it does not go with '%s'", c->command);
+    if (c->command) { /* pos has room for argc entries */
+        memmove(c->pos + 1, c->pos, sizeof *c->pos * c->npos);
+        c->pos[0] = c->command;
+        c->npos++;
+    }
+    c->command = "render";
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -540,22 +593,17 @@ int main(int argc, char **argv)
     c.alignment = 1e-1f; /* the notebook's weight */
     int rc = parse_cli(argc, argv, &c);
     if (rc < 0) rc = 0;
-    else if (rc == 0) {
+    else if (rc == 0 && (rc = batch_short_form(&c)) == 0) {
         c.cfg.verbose = c.verbose;
         if (!c.command) {
             fputs(USAGE, stderr);
             rc = 2;
-        } else if (!strcmp(c.command, "render")) rc = cmd_render(&c);
-        else if (!strcmp(c.command, "classify")) rc = cmd_classify(&c);
-        else if (!strcmp(c.command, "activations")) rc = cmd_activations(&c);
-        else if (!strcmp(c.command, "layers")) rc = cmd_layers(&c);
-        else if (!strcmp(c.command, "appendix")) rc = cmd_appendix(&c);
-        else if (!strcmp(c.command, "gallery")) rc = cmd_gallery(&c);
-        else if (!strcmp(c.command, "figures")) rc = cmd_figures(&c);
-        else if (!strcmp(c.command, "examples")) rc = cmd_examples(&c);
-        else if (!strcmp(c.command, "interpolate")) rc = cmd_interpolate(&c);
-        else rc = usage_error("unknown command '%s' (render, interpolate, classify, activations, layers, appendix, gallery, figures, examples)",
-                           c.command);
+        } else {
+            int k = find_command(c.command);
+            if (k >= 0) rc = COMMANDS[k].run(&c);
+            else rc = usage_error("unknown command '%s' (render, interpolate, classify, activations, layers, appendix, gallery, figures, examples)",
+                                  c.command);
+        }
     }
     cli_free(&c);
     return rc;

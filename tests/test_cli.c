@@ -1,8 +1,11 @@
 /* The command line as a user meets it: help and version, one clear error line and a non-zero exit for
  * bad flags, bad objectives and unreadable files, and real runs of classify, activations and render
- * (PNG with its tEXt metadata, --json lines). */
+ * (PNG with its tEXt metadata, --json lines); the --batch short form; the same provenance keys in every
+ * PNG of render, --batch, interpolate and figures. */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
+#include <glob.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +21,12 @@
 #define FV_BINARY "./featvis-cuda"
 #endif
 
-/* Runs the CLI with `args` (shell words), capturing stdout+stderr into out; returns the exit code. */
-static int run(const char *args, char *out, size_t n)
+/* Runs the CLI with `args` (shell words) and the environment assignments `env` (shell words, may be
+ * ""), capturing stdout+stderr into out; returns the exit code. */
+static int run_env(const char *env, const char *args, char *out, size_t n)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", FV_BINARY, args);
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", env, FV_BINARY, args);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t k = fread(out, 1, n - 1, p);
@@ -30,6 +34,8 @@ static int run(const char *args, char *out, size_t n)
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int run(const char *args, char *out, size_t n) { return run_env("", args, out, n); }
 
 static int count_lines(const char *s)
 {
@@ -193,4 +199,289 @@ Test(cli, figures_writes_contact_sheets, .init = setup, .timeout = 300)
         cr_assert_eq(img.w, 8 + cells[i] * (160 + 8), "%s is %d px wide", names[i], img.w);
         fv_image_free(&img);
     }
+}
+
+/* ---------- the --batch short form ---------- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The PNGs under dir/<layer>/ in name order (globfree the result). */
+static void batch_pngs(const char *dir, glob_t *g)
+{
+    char pat[512];
+    snprintf(pat, sizeof pat, "%s/*/*.png", dir);
+    cr_assert_eq(glob(pat, 0, NULL, g), 0, "no PNG under %s", dir);
+}
+
+/* A journal's objects, one per line, without what differs from run to run (time, seconds). */
+static json_t *journal_objects(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    json_t *arr = json_array();
+    char line[16384];
+    while (fgets(line, sizeof line, f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        cr_assert_not_null(o, "%s: a line that does not parse: %s", path, line);
+        json_object_del(o, "time");
+        json_object_del(o, "seconds");
+        json_array_append_new(arr, o);
+    }
+    fclose(f);
+    return arr;
+}
+
+Test(cli, batch_short_form_is_render_batch, .init = setup, .timeout = 300)
+{
+    char out[16384], out2[16384], args[2048];
+    const char *d = "/tmp/fv_test_cli_bshort";
+    system("rm -rf /tmp/fv_test_cli_bshort && mkdir -p /tmp/fv_test_cli_bshort");
+    write_file("/tmp/fv_test_cli_bshort/jobs.txt", "mixed3a:5\nmixed3a:6 seed=3\n");
+    snprintf(args, sizeof args, "--batch %s/jobs.txt -o %s/short --size 32 --steps 2 --backend cpu %s", d, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    snprintf(args, sizeof args, "render --batch %s/jobs.txt -o %s/long --size 32 --steps 2 --backend cpu %s", d, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    /* the same images, byte for byte, under the same names, and the same journal */
+    glob_t gs, gl;
+    batch_pngs("/tmp/fv_test_cli_bshort/short", &gs);
+    batch_pngs("/tmp/fv_test_cli_bshort/long", &gl);
+    cr_assert_eq(gs.gl_pathc, 2);
+    cr_assert_eq(gl.gl_pathc, 2);
+    for (size_t i = 0; i < gs.gl_pathc; i++) {
+        const char *a = gs.gl_pathv[i] + strlen(d) + strlen("/short"), *b = gl.gl_pathv[i] + strlen(d) + strlen("/long");
+        cr_assert_str_eq(a, b);
+        char cmp[1200];
+        snprintf(cmp, sizeof cmp, "cmp -s %s %s", gs.gl_pathv[i], gl.gl_pathv[i]);
+        cr_assert_eq(system(cmp), 0, "%s and %s differ", gs.gl_pathv[i], gl.gl_pathv[i]);
+    }
+    globfree(&gs), globfree(&gl);
+    json_t *js = journal_objects("/tmp/fv_test_cli_bshort/short/journal.jsonl");
+    json_t *jl = journal_objects("/tmp/fv_test_cli_bshort/long/journal.jsonl");
+    cr_assert_eq(json_array_size(js), 2);
+    char *ss = json_dumps(js, JSON_SORT_KEYS), *sl = json_dumps(jl, JSON_SORT_KEYS);
+    cr_assert(json_equal(js, jl), "journals differ:\n%s\n%s", ss, sl);
+    free(ss), free(sl), json_decref(js), json_decref(jl);
+    /* a rerun of the short form renders nothing more (resumable like the long form) */
+    snprintf(args, sizeof args, "--batch %s/jobs.txt -o %s/short --size 32 --steps 2 --backend cpu %s", d, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "0 rendered now, 2 already done"), "%s", out);
+    /* bad job lines: the same report and exit code 2 either way */
+    write_file("/tmp/fv_test_cli_bshort/bad.txt", "mixed3a:5\nmixed9z:1\n");
+    snprintf(args, sizeof args, "--batch %s/bad.txt -o %s/bad %s", d, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "/tmp/fv_test_cli_bshort/bad.txt:2: ") && strstr(out, "mixed9z"), "%s", out);
+    snprintf(args, sizeof args, "render --batch %s/bad.txt -o %s/bad %s", d, d, W);
+    cr_assert_eq(run(args, out2, sizeof out2), 2, "%s", out2);
+    cr_assert_str_eq(out, out2);
+    cr_assert_eq(access("/tmp/fv_test_cli_bshort/bad/journal.jsonl", F_OK), -1, "bad jobs rendered something");
+}
+
+Test(cli, batch_with_another_command_or_objectives_is_bad_usage, .init = setup)
+{
+    char out[4096], args[2048];
+    snprintf(args, sizeof args, "classify --batch /tmp/fv_no_jobs.txt %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "--batch") && strstr(out, "does not go with 'classify'") && count_lines(out) == 1, "%s", out);
+    cr_assert_eq(run("appendix --batch /tmp/fv_no_jobs.txt", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "does not go with 'appendix'") && count_lines(out) == 1, "%s", out);
+    /* an objective beside --batch (short or long form): they belong in the job file */
+    cr_assert_eq(run("--batch /tmp/fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "no objectives") && strstr(out, "'mixed3a:5'") && count_lines(out) == 1, "%s", out);
+    cr_assert_eq(run("render --batch /tmp/fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "no objectives") && count_lines(out) == 1, "%s", out);
+    /* a missing job file: one line naming it, exit 1 (as render --batch) */
+    snprintf(args, sizeof args, "--batch /tmp/fv_no_jobs.txt -o /tmp/fv_test_cli_nojobs %s", W);
+    cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "/tmp/fv_no_jobs.txt") && count_lines(out) == 1, "%s", out);
+}
+
+Test(cli, help_shows_the_batch_short_form_first)
+{
+    char out[16384];
+    cr_assert_eq(run("--help", out, sizeof out), 0);
+    const char *s = strstr(out, "featvis-cuda --batch JOBS.txt"), *l = strstr(out, "render --batch");
+    cr_assert(s && l && s < l, "%s", out);
+    cr_assert_eq(run("", out, sizeof out), 2); /* no command: the usage, on stderr */
+    cr_assert(strstr(out, "featvis-cuda --batch JOBS.txt"), "%s", out);
+}
+
+/* No --weights, no FEATVIS_WEIGHTS and an empty cache: one line naming the cache file and how to get it. */
+Test(cli, missing_default_weights_names_the_fetch_command)
+{
+    char out[4096];
+    system("rm -rf /tmp/fv_test_cli_nocache && mkdir -p /tmp/fv_test_cli_nocache");
+    cr_assert_eq(run_env("XDG_CACHE_HOME=/tmp/fv_test_cli_nocache FEATVIS_WEIGHTS=", "layers", out, sizeof out), 2,
+                 "%s", out);
+    cr_assert(count_lines(out) == 1 && strstr(out, "/tmp/fv_test_cli_nocache/featvis/bvlc_googlenet.caffemodel") &&
+                  strstr(out, "models/fetch_weights.sh --model bvlc") && strstr(out, "--weights") &&
+                  strstr(out, "FEATVIS_WEIGHTS"),
+              "%s", out);
+    /* FEATVIS_WEIGHTS naming a missing file: the variable is named, no download advice (it would not land there) */
+    cr_assert_eq(run_env("FEATVIS_WEIGHTS=/tmp/fv_test_cli_nocache/none.caffemodel", "layers", out, sizeof out), 2,
+                 "%s", out);
+    cr_assert(count_lines(out) == 1 && strstr(out, "/tmp/fv_test_cli_nocache/none.caffemodel (FEATVIS_WEIGHTS)") &&
+                  !strstr(out, "fetch_weights"),
+              "%s", out);
+}
+
+/* ---------- provenance: the same keys in every PNG ---------- */
+
+/* Written by every command into every PNG, listed here by hand (not taken from host/provenance.c). */
+static const char *const COMMON_KEYS[] = {"Software",      "featvis:objective", "featvis:model",
+                                          "featvis:size",  "featvis:steps",     "featvis:seed",
+                                          "featvis:preset", "featvis:version",  "featvis:settings"};
+
+/* Every run of the provenance test: tiny, and with settings that land in featvis:settings given explicitly. */
+#define PROV_OPTS "--size 32 --steps 2 --backend cpu --lr 0.04 --redirect-steps 9 --l2 0.25 --diversity-weight 50"
+
+/* png carries every common key with the values of PROV_OPTS (defaults otherwise) and each of `extra`;
+ * its featvis:settings goes into settings. */
+static void check_provenance(const char *png, const char *const *extra, int nextra, char *settings, size_t n)
+{
+    char v[16384];
+    for (size_t i = 0; i < sizeof COMMON_KEYS / sizeof *COMMON_KEYS; i++) {
+        cr_assert_eq(fv_image_read_png_text(png, COMMON_KEYS[i], v, sizeof v), FV_OK, "%s lacks %s", png,
+                     COMMON_KEYS[i]);
+        cr_assert(v[0], "%s: %s is empty", png, COMMON_KEYS[i]);
+    }
+    for (int i = 0; i < nextra; i++) {
+        cr_assert_eq(fv_image_read_png_text(png, extra[i], v, sizeof v), FV_OK, "%s lacks %s", png, extra[i]);
+        cr_assert(v[0], "%s: %s is empty", png, extra[i]);
+    }
+    const char *want[][2] = {{"featvis:model", "InceptionV1_caffe"}, {"featvis:size", "32"}, {"featvis:steps", "2"},
+                             {"featvis:seed", "0"}, {"featvis:preset", "article"}};
+    for (int i = 0; i < 5; i++) {
+        fv_image_read_png_text(png, want[i][0], v, sizeof v);
+        cr_assert_str_eq(v, want[i][1], "%s: %s", png, want[i][0]);
+    }
+    fv_image_read_png_text(png, "featvis:settings", settings, n);
+    const char *parts[] = {"param=fft", "decorrelate=1", "lr=0.04", "redirect_steps=9", "tv=0", "l1=0", "l2=0.25",
+                           "blur=0", "diversity_weight=50"};
+    for (int i = 0; i < 9; i++) cr_assert(strstr(settings, parts[i]), "%s: settings '%s' lack %s", png, settings, parts[i]);
+}
+
+/* The "settings" of the first JSON object in text (a --json line or a journal line). */
+static void json_settings(const char *text, char *buf, size_t n)
+{
+    const char *o = strchr(text, '{');
+    cr_assert_not_null(o, "no JSON object in %s", text);
+    json_t *j = json_loadb(o, strcspn(o, "\n"), 0, NULL);
+    cr_assert_not_null(j, "%s", o);
+    const char *s = json_string_value(json_object_get(j, "settings"));
+    cr_assert_not_null(s, "no settings in %s", o);
+    snprintf(buf, n, "%s", s);
+    json_decref(j);
+}
+
+static void read_text(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t k = fread(buf, 1, n - 1, f);
+    buf[k] = 0;
+    fclose(f);
+}
+
+static int count_char(const char *s, char ch)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == ch;
+    return n;
+}
+
+Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout = 400)
+{
+    char out[32768], args[2048], v[16384], ref[4096], got[4096];
+    const char *d = "/tmp/fv_test_cli_prov", *tiny = PROV_OPTS;
+    system("rm -rf /tmp/fv_test_cli_prov && mkdir -p /tmp/fv_test_cli_prov");
+    write_file("/tmp/fv_test_cli_prov/jobs.txt", "mixed3a:5\n");
+
+    /* render: the common keys; --json carries the same settings */
+    snprintf(args, sizeof args, "render mixed3a:5 --json %s -o %s/render %s", tiny, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    check_provenance("/tmp/fv_test_cli_prov/render/mixed3a_5.png", NULL, 0, ref, sizeof ref);
+    cr_assert(strstr(ref, "init=none"), "%s", ref);
+    json_settings(out, got, sizeof got);
+    cr_assert_str_eq(got, ref);
+
+    /* --batch: + featvis:key; the journal carries the same settings */
+    snprintf(args, sizeof args, "--batch %s/jobs.txt %s -o %s/batch %s", d, tiny, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    glob_t g;
+    batch_pngs("/tmp/fv_test_cli_prov/batch", &g);
+    cr_assert_eq(g.gl_pathc, 1);
+    const char *bx[] = {"featvis:key"};
+    check_provenance(g.gl_pathv[0], bx, 1, got, sizeof got);
+    cr_assert_str_eq(got, ref, "%s", g.gl_pathv[0]);
+    fv_image_read_png_text(g.gl_pathv[0], "featvis:key", v, sizeof v);
+    cr_assert(strstr(v, "mixed3a:5|size=32|steps=2|seed=0|preset=article"), "%s", v);
+    globfree(&g);
+    read_text("/tmp/fv_test_cli_prov/batch/journal.jsonl", out, sizeof out);
+    json_settings(out, got, sizeof got);
+    cr_assert_str_eq(got, ref);
+
+    /* interpolate: + featvis:frame and featvis:alignment, in both frames */
+    snprintf(args, sizeof args,
+             "interpolate mixed3a:5 mixed3a:6 --frames 2 --alignment 0.2 --alignment-layers mixed3a "
+             "--alignment-decay 3 %s -o %s/interp %s",
+             tiny, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    char pat[256];
+    snprintf(pat, sizeof pat, "%s/interp/*_frame*.png", d);
+    cr_assert_eq(glob(pat, 0, NULL, &g), 0, "%s", out);
+    cr_assert_eq(g.gl_pathc, 2);
+    const char *ix[] = {"featvis:frame", "featvis:alignment"};
+    for (int i = 0; i < 2; i++) {
+        check_provenance(g.gl_pathv[i], ix, 2, got, sizeof got);
+        cr_assert_str_eq(got, ref, "%s", g.gl_pathv[i]);
+        fv_image_read_png_text(g.gl_pathv[i], "featvis:frame", v, sizeof v);
+        cr_assert_str_eq(v, i ? "1/2" : "0/2", "%s", g.gl_pathv[i]);
+        fv_image_read_png_text(g.gl_pathv[i], "featvis:alignment", v, sizeof v);
+        cr_assert_str_eq(v, "weight=0.2 decay=3 layers=mixed3a frames=2", "%s", g.gl_pathv[i]);
+    }
+    globfree(&g);
+
+    /* figures (one sheet): + featvis:figure and featvis:cells; the objectives shown, one a line */
+    snprintf(args, sizeof args, "figures mixed3a:5 --which objectives %s -o %s/fig %s", tiny, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    const char *sheet = "/tmp/fv_test_cli_prov/fig/objectives.png";
+    const char *fx[] = {"featvis:figure", "featvis:cells"};
+    check_provenance(sheet, fx, 2, got, sizeof got);
+    cr_assert_str_eq(got, ref);
+    fv_image_read_png_text(sheet, "featvis:figure", v, sizeof v);
+    cr_assert_str_eq(v, "objectives");
+    fv_image_read_png_text(sheet, "featvis:objective", v, sizeof v);
+    cr_assert(count_char(v, '\n') == 4 && strstr(v, "285"), "five objectives: %s", v);
+    fv_image_read_png_text(sheet, "featvis:cells", v, sizeof v);
+    int cells = 0; /* "label = objective; size=.. steps=.. ..." */
+    for (char *line = strtok(v, "\n"); line; line = strtok(NULL, "\n"), cells++)
+        cr_assert(strstr(line, "; size=32 steps=2 seed=0 preset=article param=fft"), "cell line: %s", line);
+    cr_assert_eq(cells, 5);
+}
+
+/* --init reaches the settings of batch PNGs and journals too (it changes every pixel). */
+Test(cli, init_file_is_in_batch_provenance, .init = setup, .timeout = 300)
+{
+    char out[16384], args[2048], png_settings[4096], got[4096], want[1200];
+    const char *d = "/tmp/fv_test_cli_provinit";
+    system("rm -rf /tmp/fv_test_cli_provinit && mkdir -p /tmp/fv_test_cli_provinit");
+    write_file("/tmp/fv_test_cli_provinit/jobs.txt", "mixed3a:5\n");
+    snprintf(want, sizeof want, "init=%s", FV_TEST_CAT);
+    snprintf(args, sizeof args, "--batch %s/jobs.txt --size 32 --steps 2 --backend cpu --init %s -o %s/batch %s", d,
+             FV_TEST_CAT, d, W);
+    cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+    glob_t g;
+    batch_pngs("/tmp/fv_test_cli_provinit/batch", &g);
+    cr_assert_eq(fv_image_read_png_text(g.gl_pathv[0], "featvis:settings", png_settings, sizeof png_settings), FV_OK);
+    globfree(&g);
+    cr_assert(strstr(png_settings, want), "%s", png_settings);
+    read_text("/tmp/fv_test_cli_provinit/batch/journal.jsonl", out, sizeof out);
+    json_settings(out, got, sizeof got);
+    cr_assert_str_eq(got, png_settings);
 }
