@@ -2,7 +2,7 @@
  * Host-side arrays (affine maps, objective terms and values) stay host pointers, as the interface says. */
 #include <cuda_runtime.h>
 
-#include "../host/backend.h"
+#include "backend_cuda.h"
 #include "context.h"
 #include "ops_cuda.h"
 
@@ -78,6 +78,11 @@ static fv_status cuda_s2i_bwd(void *plan, const float *dimg, const float *scale,
     return fv_spectrum_to_image_bwd_cuda(plan, dimg, scale, dspec);
 }
 
+static fv_status cuda_i2s(void *plan, const float *img, const float *scale, float *spec)
+{
+    return fv_image_to_spectrum_cuda(plan, img, scale, spec);
+}
+
 const fv_backend_i fv_backend_cuda = {
     .name = "cuda",
     .host_memory = 0,
@@ -104,6 +109,7 @@ const fv_backend_i fv_backend_cuda = {
     .fft_plan_free = cuda_fft_free,
     .spectrum_to_image = cuda_s2i,
     .spectrum_to_image_bwd = cuda_s2i_bwd,
+    .image_to_spectrum = cuda_i2s,
     .colour_fwd = fv_colour_fwd_cuda,
     .colour_bwd = fv_colour_bwd_cuda,
     .resample_fwd = fv_resample_fwd_cuda,

@@ -10,7 +10,7 @@
 #include <cudnn.h>
 #include <cufft.h>
 
-#include "../host/status.h"
+#include "core/status.h"
 
 #define FV_CUDA_CHECK(call)                                                                        \
     do {                                                                                           \

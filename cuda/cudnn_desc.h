@@ -6,7 +6,7 @@
 
 #include <climits>
 
-#include "../host/tensor.h"
+#include "core/tensor.h"
 #include "context.h"
 
 template <typename T, cudnnStatus_t (*Destroy)(T)> struct CudnnDesc {

@@ -63,6 +63,17 @@ __global__ void spectrum_bwd_kernel1(const float2 *r2c, const float *scale, int 
     }
 }
 
+// spec = R2C(img) * 4 / scale: the forward's inverse for a real image (as host/cpu/fft.c).
+__global__ void spectrum_inv_kernel1(const float2 *r2c, const float *scale, int h, int wf, float2 *spec, long total)
+{
+    const long plane = (long)h * wf;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
+        const float sc = scale[i % plane];
+        const float2 v = r2c[i];
+        spec[i] = make_float2(__fdiv_rn(__fmul_rn(v.x, 4.0f), sc), __fdiv_rn(__fmul_rn(v.y, 4.0f), sc));
+    }
+}
+
 extern "C" void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p)
 {
     if (!p) return;
@@ -141,6 +152,21 @@ extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const fl
     long total = (long)p->n * p->h * p->wf;
     spectrum_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->w,
                                                                       p->wf, norm, (float2 *)dspec, total);
+    FV_CUDA_LAUNCHED();
+    return FV_OK;
+}
+
+extern "C" fv_status fv_image_to_spectrum_cuda(fv_fft_plan_cuda *p, const float *img, const float *scale, float *spec)
+{
+    if (!p || !img || !scale || !spec) return fv_fail(FV_ERR_ARG, "image_to_spectrum (cuda): NULL argument");
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_get(&ctx));
+    const size_t nr = (size_t)p->n * p->h * p->w;
+    FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, img, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
+    FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
+    const long total = (long)p->n * p->h * p->wf;
+    spectrum_inv_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->wf,
+                                                                      (float2 *)spec, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

@@ -6,8 +6,8 @@
 #ifndef FV_OPS_CUDA_H
 #define FV_OPS_CUDA_H
 
-#include "../host/objective_ops.h"
-#include "../host/ops.h"
+#include "backend/objective_ops.h"
+#include "backend/ops.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +45,7 @@ fv_status fv_fft_plan_create_cuda(int n, int h, int w, fv_fft_plan_cuda **out);
 void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p);
 fv_status fv_spectrum_to_image_cuda(fv_fft_plan_cuda *p, const float *spec, const float *scale, float *img);
 fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const float *dimg, const float *scale, float *dspec);
+fv_status fv_image_to_spectrum_cuda(fv_fft_plan_cuda *p, const float *img, const float *scale, float *spec);
 
 /* kernels/colour.cu */
 fv_status fv_colour_fwd_cuda(int n, int hw, int decorrelate, const float *t, float *rgb);

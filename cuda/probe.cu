@@ -3,7 +3,7 @@
 #include <cstdio>
 
 extern "C" {
-#include "../host/cuda_probe.h"
+#include "backend/cuda_probe.h"
 }
 
 extern "C" int fv_cuda_probe(char *desc, size_t n)

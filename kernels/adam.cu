@@ -3,8 +3,8 @@
 // uses the _rn intrinsics so nvcc cannot fuse multiply-adds, making every element bit-identical.
 #include <math.h>
 
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 __global__ void adam_kernel1(size_t count, float *p, const float *g, float *m, float *v, float lr_t, float b1,
                              float b2, float c1, float c2, float eps)

@@ -3,8 +3,8 @@
 // the CPU's weights; the backward gives each element its gradient from its up-to-8 partners.
 #include <math.h>
 
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 #define FV_ALIGN_MAXD 4

@@ -1,8 +1,8 @@
 // Colour decorrelation + sigmoid on the GPU, forward and backward: the twin of host/cpu/colour.c with
 // identical parameters (device pointers). One thread per pixel; the 3x3 matrix lives in constant
 // memory, uploaded once per process.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 __constant__ float fv_colour_mn[3][3];
 

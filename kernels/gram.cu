@@ -3,8 +3,8 @@
 // that reduce in double, in a fixed order (per-block partials, then one in-order pass): deterministic.
 #include <stdint.h>
 
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 // Blocks per reduction (per image where the reduction is per image). Fixed, so the partial-sum

@@ -1,8 +1,8 @@
 // Lucid's lowres_tensor resize on the GPU: the twin of host/cpu/lowres.c. Forward: one thread per output
 // element, the CPU's interpolation order. Backward: one thread per source element gathering from the
 // outputs whose taps reach it (a short range per axis), so no atomics and a fixed summation order.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 static __device__ __forceinline__ void taps(int j, int in, int out, int *t0, int *t1, float *l)
 {

@@ -1,8 +1,8 @@
 // Objective terms on the GPU (channel, neuron, deepdream, direction): the twin of the term half of
 // host/cpu/objective.c. The forward reduces one term per block in double, as the CPU accumulates in
 // double, and copies the values back to the host; the backward accumulates each term's gradient into dact.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 // A term as the kernels see it (the host struct minus its weight, which stays on the host side).

@@ -1,8 +1,8 @@
 // Image penalties on the GPU (total variation, L1, L2, blur): the twin of host/cpu/penalty.c with
 // identical parameters (device rgb/drgb, host values). One block per image: the forward reduces the four
 // sums in double, the backward first reduces L2's norm and then accumulates every pixel's gradient.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 #define FV_PEN_THREADS 512

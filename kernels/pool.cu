@@ -1,8 +1,8 @@
 // Max / average pooling with asymmetric padding on the GPU: the twin of host/cpu/pool.c (cuDNN pooling
 // cannot express pad_b != pad_t). The forward is one thread per output; the backward gathers, one thread
 // per input element, so it needs no atomics and adds in the CPU's order: results are bit-identical.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 static int bad_view(fv_tensor t)
 {

@@ -1,8 +1,8 @@
 // Network-input preprocessing on the GPU: the twin of host/cpu/preprocess.c (channel permutation,
 // scale, mean subtraction, and its transpose). Elementwise, bit-identical to the CPU: the _rn
 // intrinsics keep nvcc from fusing x*scale - mean into an FMA, which the C11 CPU build never does.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 // perm and mean are host arrays: they travel by value in the kernel arguments.
 struct fv_pre_arg {

@@ -1,8 +1,8 @@
 // ReLU on the GPU: the twin of host/cpu/relu.c (forward; backward accumulating into dx, ordinary or
 // Lucid's redirected form). Every kernel honours each view's bstride. Element-for-element the same
 // comparisons as the CPU, so results are bit-identical (the backward is a single float add per element).
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 // Images handled per launch of the redirected backward: its per-image "live" flags sit in a fixed
 // device array of this size, so no call ever allocates (batches above it are processed in chunks).

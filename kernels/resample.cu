@@ -1,8 +1,8 @@
 // Affine bilinear resampling with constant padding on the GPU: the twin of host/cpu/resample.c. The
 // forward gathers one output pixel per thread (bit-identical to the CPU); the backward scatters each
 // output's gradient into its four source taps with atomicAdd.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 // The maps travel as a kernel argument, by value, FV_RESAMPLE_CHUNK images per launch (24 bytes each:
 // 3 KiB, inside the classic 4 KiB parameter limit). Arguments are snapshotted at launch, so there is no

@@ -2,8 +2,8 @@
 // output pixel per thread, step by step in the CPU's float32 order (the _rn intrinsics stop nvcc from
 // contracting into FMAs, which could move a round() or floor() across an integer); the backward
 // scatters each output's gradient into its four source taps with atomicAdd.
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 // Chains travel by value as a kernel argument, FV_TFCHAIN_CHUNK images per launch (64 bytes each: 2 KiB).
 #define FV_TFCHAIN_CHUNK 32

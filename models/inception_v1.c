@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../host/model.h"
+#include "inception_v1.h"
 
 typedef struct names {
     const char *stem[7]; /* conv, pool, lrn, conv(1x1), conv(3x3), lrn, pool */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../host/status.h"
+#include "core/status.h"
 
 typedef enum fv_mf_format {
     FV_MF_CAFFE_V1 = 1, /* NetParameter.layers (field 2), V1LayerParameter */

@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cuda_probe.h"
-#include "image.h"
-#include "npy.h"
+#include "backend/cuda_probe.h"
+#include "io/image.h"
+#include "io/npy.h"
 #include "testutil.h"
 
 #ifndef FV_BINARY

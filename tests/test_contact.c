@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "contact.h"
-#include "image.h"
+#include "app/contact.h"
+#include "io/image.h"
 
 static void solid(fv_image *img, int w, int h, float r, float g, float b)
 {

@@ -4,14 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cuda_probe.h"
-#include "ops.h"
-#include "rng.h"
+#include "backend/cuda_probe.h"
+#include "backend/ops.h"
+#include "core/rng.h"
 
 #ifdef FV_HAVE_CUDA
 #include <cuda_runtime.h>
 
-#include "../cuda/ops_cuda.h"
+#include "cuda/ops_cuda.h"
 
 static void require_gpu(void)
 {

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "cuda_probe.h"
-#include "model.h"
+#include "backend/backend.h"
+#include "backend/cuda_probe.h"
+#include "models/model.h"
 #include "testutil.h"
-#include "transform.h"
+#include "render/transform.h"
 
 #ifdef FV_HAVE_CUDA
-#include "../cuda/context.h"
-#include "../cuda/ops_cuda.h"
+#include "cuda/context.h"
+#include "cuda/ops_cuda.h"
 
 extern const fv_backend_i fv_backend_cuda;
 static const fv_backend_i *G = &fv_backend_cuda;

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "examples.h"
-#include "gallery.h"
-#include "image.h"
-#include "model.h"
+#include "app/examples.h"
+#include "app/gallery.h"
+#include "io/image.h"
+#include "models/model.h"
 #include "testutil.h"
 
 #define NPNG 12

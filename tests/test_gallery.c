@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "featvis/featvis.h"
-#include "gallery.h"
+#include "app/gallery.h"
 #include "gallery/fixture.h"
-#include "image.h"
+#include "io/image.h"
 #include "testutil.h"
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

@@ -5,11 +5,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu/backend_cpu.h"
 #include "gradcheck.h"
-#include "model.h"
-#include "objective_ops.h"
-#include "ops.h"
-#include "render_int.h"
+#include "models/model.h"
+#include "backend/objective_ops.h"
+#include "backend/ops.h"
+#include "render/render_int.h"
 #include "testutil.h"
 
 /* ---------- alignment ---------- */

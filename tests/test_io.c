@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "featvis/featvis.h"
-#include "image.h"
-#include "npy.h"
+#include "io/image.h"
+#include "io/npy.h"
 
 #ifndef FV_SHARED_DIR
 #define FV_SHARED_DIR "/work/shared"

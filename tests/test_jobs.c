@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "featvis/featvis.h"
-#include "jobs.h"
-#include "npy.h"
+#include "app/jobs.h"
+#include "io/npy.h"
 #include "testutil.h"
 
 static fv_model *load(void)

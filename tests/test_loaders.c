@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "caffe.pb-c.h"
-#include "modelfile.h"
+#include "models/modelfile.h"
 #include "tf_writer.h"
 
 #ifndef FV_SHARED_DIR

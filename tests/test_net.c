@@ -5,11 +5,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "image.h"
-#include "model.h"
-#include "objective.h"
+#include "cpu/backend_cpu.h"
+#include "io/image.h"
+#include "models/model.h"
+#include "render/objective.h"
 #include "testutil.h"
-#include "jobs.h"
+#include "app/jobs.h"
 #include "tf_writer.h"
 #include <unistd.h>
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "ops.h"
+#include "backend/ops.h"
 
 /* Finite-difference tolerances. The forward runs in float, so L = sum r*y carries rounding of order
  * ny * 2^-24 * max|r y| at worst (far less in practice, and entries of y that do not depend on x_i

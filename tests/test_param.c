@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
-#include "rng.h"
-#include "transform.h"
+#include "backend/ops.h"
+#include "core/rng.h"
+#include "render/transform.h"
 
 #define PI 3.14159265358979323846
 

@@ -5,9 +5,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "model.h"
-#include "objective_ops.h"
-#include "render_int.h"
+#include "cpu/backend_cpu.h"
+#include "models/model.h"
+#include "backend/objective_ops.h"
+#include "render/render_int.h"
 #include "testutil.h"
 
 static fv_model *load_bvlc(void)

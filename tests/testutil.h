@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rng.h"
+#include "core/rng.h"
 
 #ifndef FV_SHARED_DIR
 #define FV_SHARED_DIR "../shared"

@@ -2,7 +2,7 @@
  * sqrt(v) uncorrected), stepping up the objective's gradient: the render loop maximises. */
 #include <math.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
                       float b2, float eps)

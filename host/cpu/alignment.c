@@ -2,7 +2,7 @@
  * pulled towards the same activations, nearer neighbours harder (1/decay^d). Forward and gradient. */
 #include <math.h>
 
-#include "../objective_ops.h"
+#include "backend/objective_ops.h"
 
 #define FV_ALIGN_MAXD 4 /* Lucid sums d = 1, 2, 3, 4 */
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backend.h"
+#include "backend_cpu.h"
 
 static fv_status cpu_alloc(void **p, size_t bytes)
 {
@@ -60,6 +60,11 @@ static fv_status cpu_s2i_bwd(void *plan, const float *dimg, const float *scale, 
     return fv_spectrum_to_image_bwd_cpu(plan, dimg, scale, dspec);
 }
 
+static fv_status cpu_i2s(void *plan, const float *img, const float *scale, float *spec)
+{
+    return fv_image_to_spectrum_cpu(plan, img, scale, spec);
+}
+
 const fv_backend_i fv_backend_cpu = {
     .name = "cpu",
     .host_memory = 1,
@@ -86,6 +91,7 @@ const fv_backend_i fv_backend_cpu = {
     .fft_plan_free = cpu_fft_free,
     .spectrum_to_image = cpu_s2i,
     .spectrum_to_image_bwd = cpu_s2i_bwd,
+    .image_to_spectrum = cpu_i2s,
     .colour_fwd = fv_colour_fwd_cpu,
     .colour_bwd = fv_colour_bwd_cpu,
     .resample_fwd = fv_resample_fwd_cpu,

@@ -3,16 +3,7 @@
  * into [0,1]. Backward overwrites dt. */
 #include <math.h>
 
-#include "ops.h"
-
-/* Largest column norm of Lucid's matrix: sqrt(0.26^2 + 0.27^2 + 0.27^2). Written as constant
- * expressions so the table is exact to float rounding and stays a static initialiser. */
-#define FV_CN 0.46195237849804394
-const float fv_colour_matrix[3][3] = {
-    {(float)(0.26 / FV_CN), (float)(0.09 / FV_CN), (float)(0.02 / FV_CN)},
-    {(float)(0.27 / FV_CN), 0.0f, (float)(-0.05 / FV_CN)},
-    {(float)(0.27 / FV_CN), (float)(-0.09 / FV_CN), (float)(0.03 / FV_CN)},
-};
+#include "backend/ops.h"
 
 static inline float fv_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 

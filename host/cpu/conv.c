@@ -4,7 +4,7 @@
 #include "gemm.h"
 #include <string.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 static int is_pointwise(const fv_window *w)
 {

@@ -2,7 +2,7 @@
  * image of a view is (c*h*w) contiguous floats, and the view's bstride is the GEMM's leading dimension. */
 #include <cblas.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 static int bad_view(fv_tensor t)
 {

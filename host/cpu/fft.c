@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-#include "ops.h"
+#include "backend/ops.h"
 
 struct fv_fft_plan_cpu {
     int n, h, w, wf;
@@ -82,24 +82,6 @@ void fv_fft_plan_free_cpu(fv_fft_plan_cpu *p)
     free(p);
 }
 
-/* numpy.fft.fftfreq(n)[k]: k/n for k <= (n-1)/2, (k-n)/n otherwise. */
-static double fv_fftfreq(int k, int n) { return (k <= (n - 1) / 2 ? k : k - n) / (double)n; }
-
-void fv_spectrum_scale(int h, int w, float decay_power, float *scale)
-{
-    int wf = w / 2 + 1;
-    double fmin = 1.0 / (w > h ? w : h), amp = sqrt((double)w * h);
-    for (int ky = 0; ky < h; ky++) {
-        double fy = fv_fftfreq(ky, h);
-        for (int kx = 0; kx < wf; kx++) {
-            double fx = (double)kx / w; /* rfft bins: always non-negative, Nyquist included */
-            double f = sqrt(fx * fx + fy * fy);
-            if (f < fmin) f = fmin;
-            scale[(size_t)ky * wf + kx] = (float)(amp / pow(f, decay_power));
-        }
-    }
-}
-
 /* Columns whose bins are their own conjugate partners: weight 1 instead of 2 in the Re-formula. */
 static int fv_self_conj_col(int kx, int w) { return kx == 0 || (w % 2 == 0 && kx == w / 2); }
 
@@ -157,6 +139,25 @@ fv_status fv_spectrum_to_image_bwd_cpu(fv_fft_plan_cpu *p, const float *dimg, co
                 d[2 * j] = c[2 * j] * g;
                 d[2 * j + 1] = c[2 * j + 1] * g;
             }
+    }
+    return FV_OK;
+}
+
+/* spec = r2c(img) * 4 / scale, plane by plane (FFTW's unnormalised forward transform): the exact inverse of
+ * the forward for a real image, whose r2c is Hermitian (the forward's symmetrising then changes nothing). */
+fv_status fv_image_to_spectrum_cpu(fv_fft_plan_cpu *p, const float *img, const float *scale, float *spec)
+{
+    if (!p || !img || !scale || !spec) return fv_fail(FV_ERR_ARG, "image_to_spectrum: NULL argument");
+    const int n = p->n, h = p->h, w = p->w, wf = p->wf;
+    memcpy(p->rbuf, img, sizeof(float) * (size_t)n * h * w);
+    fftwf_execute(p->r2c);
+    for (int i = 0; i < n; i++) {
+        const fftwf_complex *c = p->cbuf + (size_t)i * h * wf;
+        float *o = spec + (size_t)i * h * wf * 2;
+        for (int k = 0; k < h * wf; k++) {
+            o[2 * k] = c[k][0] * 4.0f / scale[k];
+            o[2 * k + 1] = c[k][1] * 4.0f / scale[k];
+        }
     }
     return FV_OK;
 }

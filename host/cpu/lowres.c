@@ -3,7 +3,7 @@
  * its exact adjoint (the same taps, scattered). */
 #include <string.h>
 
-#include "../ops.h"
+#include "backend/ops.h"
 
 /* The two taps and the weight of the second for output index j of `out` read from `in` samples. */
 static void taps(int j, int in, int out, int *t0, int *t1, float *l)

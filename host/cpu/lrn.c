@@ -3,7 +3,7 @@
  * stack buffers instead of a workspace (the op signature provides none). */
 #include <math.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 enum { RUN = 64 }; /* pixels per run: stack buffers stay small, inner loops stay long enough */
 

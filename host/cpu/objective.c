@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../objective_ops.h"
+#include "backend/objective_ops.h"
 
 static fv_status check_term(const fv_obj_term *t, fv_tensor act)
 {

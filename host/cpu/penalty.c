@@ -3,7 +3,7 @@
  * The reference for kernels/penalty.cu; see host/ops.h for the exact definitions. */
 #include <math.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 /* Lucid's _tf_blur: per channel, 3x3 kernel with 1 at the centre and 0.5 around it, zero padding
  * (SAME), divided by the same convolution of an all-ones image, i.e. a weighted mean over the taps

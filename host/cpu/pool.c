@@ -1,7 +1,7 @@
 /* CPU reference max / average pooling over windows with explicit asymmetric padding, forward and
  * input gradient. Padding never wins a max and is not counted by an average; a window lying wholly in
  * the padding (not produced by TF SAME or Caffe's rounding, but representable) yields 0 and no gradient. */
-#include "ops.h"
+#include "backend/ops.h"
 
 static int bad_view(fv_tensor t)
 {

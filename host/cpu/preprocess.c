@@ -1,6 +1,6 @@
 /* Network input from RGB in [0,1] on the CPU: channel reorder (RGB -> BGR for Caffe), range scale and
  * mean subtraction, and its transpose. */
-#include "ops.h"
+#include "backend/ops.h"
 
 static int fv_perm_ok(const int perm[3])
 {

@@ -1,6 +1,6 @@
 /* CPU reference ReLU: forward, and the input gradient in its ordinary and Lucid "redirected" forms
  * (gradients are of the objective being ascended). */
-#include "ops.h"
+#include "backend/ops.h"
 
 static int bad_view(fv_tensor t)
 {

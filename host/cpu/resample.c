@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 /* The four taps of one source point: integer corner (x0, y0) and fractional weights. Points far
  * outside are flagged so that huge coordinates never reach an int conversion. */

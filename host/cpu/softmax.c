@@ -3,7 +3,7 @@
  * channel loops run over contiguous memory. */
 #include <math.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 enum { RUN = 64 };
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops.h"
+#include "backend/ops.h"
 
 /* Where output pixel (x, y) reads the resized canvas: its four taps in the first crop's coordinates and
  * their lerps, or inside = 0 when the rotation reads outside the canvas (the fill value). */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "featvis/featvis.h"
-#include "image.h"
+#include "io/image.h"
 
 /* Channels with images; the shard of channel i in this list is i % 2, as the batch runner splits jobs. */
 static const int fx_3a_channels[] = {0, 1, 63, 64, 65, 200};

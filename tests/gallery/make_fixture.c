@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "featvis/featvis.h"
-#include "gallery.h"
+#include "app/gallery.h"
 #include "gallery/fixture.h"
 #include "testutil.h"
 

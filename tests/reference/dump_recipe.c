@@ -16,10 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "model.h"
-#include "npy.h"
-#include "render_int.h"
-#include "rng.h"
+#include "cpu/backend_cpu.h"
+#include "models/model.h"
+#include "io/npy.h"
+#include "render/render_int.h"
+#include "core/rng.h"
 
 static const char *g_dir;
 

@@ -1,0 +1,428 @@
+/* The batch runner: resume from journals, group jobs into passes, render, write each image atomically
+ * (temp file, fsync, rename, fsync of the folder), then append and fsync one journal line. A NaN/Inf
+ * image is retried once alone with a derived seed, then recorded as failed; the rest goes on. */
+#define _POSIX_C_SOURCE 200809L
+#include "batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/jsonw.h"
+#include "models/model.h"
+#include "provenance.h"
+
+void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *buf, size_t n)
+{
+    if (shard_n > 0) snprintf(buf, n, "%s/journal-shard%dof%d.jsonl", out_dir, shard_k, shard_n);
+    else snprintf(buf, n, "%s/journal.jsonl", out_dir);
+}
+
+/* ---------- journals: what is already done ---------- */
+
+typedef struct done_set {
+    int n, cap;
+    char **keys; /* "key#index" */
+} done_set;
+
+static int done_has(const done_set *d, const char *k)
+{
+    for (int i = 0; i < d->n; i++)
+        if (!strcmp(d->keys[i], k)) return 1;
+    return 0;
+}
+
+static void done_add(done_set *d, const char *k)
+{
+    if (done_has(d, k)) return;
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 256;
+        char **p = realloc(d->keys, sizeof *p * cap);
+        if (!p) return;
+        d->keys = p, d->cap = cap;
+    }
+    char *s = strdup(k);
+    if (s) d->keys[d->n++] = s;
+}
+
+static void done_free(done_set *d)
+{
+    for (int i = 0; i < d->n; i++) free(d->keys[i]);
+    free(d->keys);
+}
+
+/* Every complete line of every journal*.jsonl in out_dir: ok images whose file exists, and failures. */
+static void read_journals(const char *out_dir, done_set *done)
+{
+    DIR *dir = opendir(out_dir);
+    if (!dir) return;
+    struct dirent *e;
+    char path[4096], line[8192], dk[1100];
+    while ((e = readdir(dir))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "journal", 7) || len < 6 || strcmp(e->d_name + len - 6, ".jsonl")) continue;
+        snprintf(path, sizeof path, "%s/%s", out_dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        while (fgets(line, sizeof line, f)) {
+            /* A line cut short by a kill does not parse: it never counts. */
+            json_t *o = json_loads(line, 0, NULL);
+            const char *key = o ? json_string_value(json_object_get(o, "key")) : NULL;
+            const char *status = o ? json_string_value(json_object_get(o, "status")) : NULL;
+            const char *file = o ? json_string_value(json_object_get(o, "file")) : NULL;
+            json_t *idx = o ? json_object_get(o, "index") : NULL;
+            int counts = key && status && json_is_integer(idx);
+            if (counts && !strcmp(status, "ok")) {
+                struct stat st;
+                snprintf(path, sizeof path, "%s/%s", out_dir, file ? file : "");
+                counts = file && stat(path, &st) == 0 && st.st_size > 0; /* journalled but gone: redo */
+            }
+            if (counts) {
+                snprintf(dk, sizeof dk, "%s#%lld", key, (long long)json_integer_value(idx));
+                done_add(done, dk);
+            }
+            json_decref(o);
+        }
+        fclose(f);
+    }
+    closedir(dir);
+}
+
+/* ---------- writing ---------- */
+
+static fv_status mkdirs(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return fv_fail(FV_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return fv_fail(FV_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+    return FV_OK;
+}
+
+static void fsync_dir(const char *file)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    int fd = open(slash ? dir : ".", O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static const char *preset_name(fv_preset p)
+{
+    return p == FV_PRESET_ARTICLE ? "article" : p == FV_PRESET_LUCID ? "lucid" : "none";
+}
+
+/* The render settings of one job: the run's, with the job's size, steps, seed and preset. */
+static fv_render_config job_config(const fv_batch_opts *o, const fv_job *job)
+{
+    fv_render_config cfg = o->render;
+    cfg.size = job->size, cfg.steps = job->steps, cfg.seed = job->seed, cfg.preset = job->preset;
+    return cfg;
+}
+
+typedef struct journal {
+    FILE *f;
+    char path[4096];
+} journal;
+
+static fv_status journal_open(journal *j, const fv_batch_opts *o)
+{
+    fv_batch_journal_path(o->out_dir, o->shard_k, o->shard_n, j->path, sizeof j->path);
+    j->f = fopen(j->path, "a+");
+    if (!j->f) return fv_fail(FV_ERR_IO, "%s: cannot open journal: %s", j->path, strerror(errno));
+    /* A previous run killed mid-line left no newline: end that fragment so the next line stands alone. */
+    if (fseek(j->f, -1, SEEK_END) == 0 && fgetc(j->f) != '\n') {
+        fseek(j->f, 0, SEEK_END);
+        fputc('\n', j->f);
+    }
+    fseek(j->f, 0, SEEK_END);
+    return FV_OK;
+}
+
+static fv_status journal_line(journal *j, const fv_batch_opts *o, const fv_model *m, const fv_job *job, int index,
+                              const char *file, const fv_render_result *r, const char *error)
+{
+    char layer[512], ts[32], settings[FV_PROVENANCE_SETTINGS_MAX];
+    const fv_render_config cfg = job_config(o, job);
+    fv_provenance_settings(&cfg, o->init_path, settings, sizeof settings);
+    snprintf(layer, sizeof layer, "%s", job->stem);
+    char *slash = strchr(layer, '/');
+    if (slash) *slash = 0;
+    time_t now = time(NULL);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    FILE *f = j->f;
+    fputs("{\"key\": ", f);
+    fv_json_write_str(f, job->key);
+    fprintf(f, ", \"index\": %d, \"count\": %d, \"objective\": ", index, job->diversity > 1 ? job->diversity : 1);
+    fv_json_write_str(f, job->objective);
+    fputs(", \"layer\": ", f);
+    fv_json_write_str(f, layer);
+    if (error) {
+        fputs(", \"status\": \"failed\", \"error\": ", f);
+        fv_json_write_str(f, error);
+    } else {
+        fputs(", \"file\": ", f);
+        fv_json_write_str(f, file);
+        fputs(", \"status\": \"ok\"", f);
+    }
+    fprintf(f, ", \"seed\": %llu, \"size\": %d, \"steps\": %d, \"preset\": \"%s\", \"settings\": ",
+            (unsigned long long)job->seed, job->size, job->steps, preset_name(job->preset));
+    fv_json_write_str(f, settings);
+    if (r)
+        fprintf(f, ", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f", r->obj_first,
+                r->obj_last, r->seconds);
+    if (r && r->count > 1)
+        fprintf(f, ", \"diversity_first\": %.6g, \"diversity_last\": %.6g", r->div_first, r->div_last);
+    fprintf(f, ", \"model\": \"%s\", \"time\": \"%s\"}\n", fv_model_name(m), ts);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        return fv_fail(FV_ERR_IO, "%s: cannot write the journal: %s", j->path, strerror(errno));
+    return FV_OK;
+}
+
+/* ---------- passes ---------- */
+
+/* Jobs of one pass must share the render settings; within those, sorting by layer keeps one layer's
+ * channels together (one network depth per pass). */
+static int same_settings(const fv_job *a, const fv_job *b)
+{
+    return a->size == b->size && a->steps == b->steps && a->seed == b->seed && a->preset == b->preset;
+}
+
+static const fv_job *g_jobs; /* qsort has no context argument in C11 */
+
+static int cmp_jobs(const void *pa, const void *pb)
+{
+    const fv_job *a = &g_jobs[*(const int *)pa], *b = &g_jobs[*(const int *)pb];
+    if (a->size != b->size) return a->size - b->size;
+    if (a->steps != b->steps) return a->steps - b->steps;
+    if (a->seed != b->seed) return a->seed < b->seed ? -1 : 1;
+    if (a->preset != b->preset) return (int)a->preset - (int)b->preset;
+    int c = strncmp(a->stem, b->stem, strcspn(a->stem, "/") + 1);
+    if (c) return c;
+    return *(const int *)pa - *(const int *)pb;
+}
+
+typedef struct progress {
+    double t0, last;
+    int done0;
+} progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct pass_ctx {
+    const fv_batch_opts *o;
+    fv_batch_stats *stats;
+    progress *pg;
+    int pass_images;
+    const char *layer;
+} pass_ctx;
+
+static void report(const pass_ctx *c, double frac_of_pass, int final)
+{
+    const fv_batch_opts *o = c->o;
+    if (!o->progress) return;
+    double t = now_s();
+    if (!final && t - c->pg->last < (o->progress_tty ? 0.5 : 10.0)) return;
+    c->pg->last = t;
+    const fv_batch_stats *s = c->stats;
+    double done = s->images_done + s->images_failed + frac_of_pass * c->pass_images;
+    double todo = s->images_total - s->images_skipped;
+    double rate = (done - c->pg->done0) / (t - c->pg->t0 + 1e-9);
+    double eta = rate > 0 ? (todo - done) / rate : 0;
+    fprintf(o->progress, "%simages %d/%d (%d already done, %d failed)  %.3f images/s  ETA %dh%02dm%02ds  layer %s%s",
+            o->progress_tty ? "\r" : "", s->images_done + s->images_failed + s->images_skipped, s->images_total,
+            s->images_skipped, s->images_failed, rate, (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60,
+            c->layer ? c->layer : "-", o->progress_tty && !final ? "   " : "\n");
+    fflush(o->progress);
+}
+
+static void on_step(void *ctx, int step, int steps, const float *obj, int n)
+{
+    (void)obj, (void)n;
+    report(ctx, (double)step / steps, 0);
+}
+
+static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model *m, const fv_job *job, int index,
+                             const fv_render_result *r)
+{
+    char rel[1100], path[4096];
+    if (job->diversity > 1) snprintf(rel, sizeof rel, "%s_div%d.png", job->stem, index);
+    else snprintf(rel, sizeof rel, "%s.png", job->stem);
+    snprintf(path, sizeof path, "%s/%s", o->out_dir, rel);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    FV_TRY(mkdirs(dir));
+    const fv_render_config cfg = job_config(o, job);
+    const fv_provenance prov = {.model = m, .cfg = &cfg, .init_path = o->init_path, .objective = job->objective,
+                                .job_key = job->key};
+    /* A run killed between creating its temporary file and the rename left "<path>.tmp.<pid>" behind;
+     * the image was never journalled, so it is rendered again and lands here: clear the leftovers. Shards
+     * never share an image path, so no other live process owns them. */
+    char pat[4200];
+    snprintf(pat, sizeof pat, "%s.tmp.*", path);
+    glob_t g;
+    if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+    globfree(&g);
+    FV_TRY(fv_provenance_write_png(path, &r->image, &prov));
+    fsync_dir(path);
+    return journal_line(jr, o, m, job, index, rel, r, NULL);
+}
+
+static int finite_image(const fv_image *img)
+{
+    for (long i = 0; i < 3L * img->w * img->h; i++)
+        if (!isfinite(img->rgb[i])) return 0;
+    return 1;
+}
+
+/* Render jobs idx[0..n) as one pass; write the images not yet done. On a non-finite result the jobs
+ * are rendered one by one, a failing one once more with a derived seed, then recorded as failed. */
+static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int n, const fv_batch_opts *o,
+                          journal *jr, const done_set *done, pass_ctx *pc, int alone)
+{
+    const fv_job *j0 = &jl->jobs[idx[0]];
+    fv_render_config cfg = job_config(o, j0);
+    cfg.cancel = o->stop;
+    fv_render_item *items = calloc(n, sizeof *items);
+    if (!items) return fv_fail(FV_ERR_NOMEM, "batch: out of memory");
+    int imgs = 0;
+    for (int i = 0; i < n; i++) {
+        const fv_job *j = &jl->jobs[idx[i]];
+        items[i] = (fv_render_item){j->objective, j->diversity > 1 ? j->diversity : 1};
+        imgs += items[i].count;
+    }
+    cfg.batch_size = imgs; /* the caller sized the pass */
+    pc->pass_images = imgs;
+    fv_render_result *r = NULL;
+    int nr = 0;
+    fv_status st = fv_render(m, &cfg, items, n, &r, &nr, on_step, pc);
+    free(items);
+    int bad = st == FV_ERR_NUMERIC;
+    for (int i = 0; st == FV_OK && i < nr; i++) bad |= !finite_image(&r[i].image);
+    if (st != FV_OK && !bad) return st;
+    if (bad && (n > 1 || !alone)) {
+        fv_render_results_free(r, nr);
+        if (n > 1) {
+            for (int i = 0; i < n; i++) FV_TRY(run_pass(m, jl, idx + i, 1, o, jr, done, pc, 0));
+            return FV_OK;
+        }
+        /* one job, first failure: once more with a seed derived from its own */
+        fv_job retry = jl->jobs[idx[0]];
+        retry.seed = retry.seed * 6364136223846793005ull + 1442695040888963407ull;
+        fv_joblist one = {1, 1, &retry};
+        int zero = 0;
+        fv_status s2 = run_pass(m, &one, &zero, 1, o, jr, done, pc, 1);
+        return s2;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const fv_job *j = &jl->jobs[idx[i]];
+        const int cnt = j->diversity > 1 ? j->diversity : 1;
+        for (int c = 0; c < cnt; c++, k++) {
+            char dk[1100];
+            snprintf(dk, sizeof dk, "%s#%d", j->key, c);
+            if (done_has(done, dk)) continue; /* written by an earlier run */
+            if (bad) {
+                FV_TRY(journal_line(jr, o, m, j, c, NULL, NULL, "non-finite values, also with a derived seed"));
+                pc->stats->images_failed++;
+                continue;
+            }
+            if ((st = write_image(o, jr, m, j, c, &r[k])) != FV_OK) {
+                fv_render_results_free(r, nr);
+                return st;
+            }
+            pc->stats->images_done++;
+        }
+    }
+    fv_render_results_free(r, nr);
+    pc->stats->passes++;
+    return FV_OK;
+}
+
+fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    FV_TRY(mkdirs(o->out_dir));
+    done_set done = {0, 0, NULL};
+    read_journals(o->out_dir, &done);
+    int *todo = malloc(sizeof(int) * (jobs->n ? jobs->n : 1));
+    if (!todo) return fv_fail(FV_ERR_NOMEM, "batch: out of memory");
+    int ntodo = 0;
+    for (int i = 0; i < jobs->n; i++) {
+        const fv_job *j = &jobs->jobs[i];
+        const int cnt = j->diversity > 1 ? j->diversity : 1;
+        int missing = 0;
+        for (int c = 0; c < cnt; c++) {
+            char dk[1100];
+            snprintf(dk, sizeof dk, "%s#%d", j->key, c);
+            missing += !done_has(&done, dk);
+        }
+        stats->images_total += cnt;
+        stats->images_skipped += cnt - missing;
+        if (missing) todo[ntodo++] = i;
+    }
+    g_jobs = jobs->jobs;
+    qsort(todo, ntodo, sizeof *todo, cmp_jobs);
+    journal jr = {NULL, ""};
+    fv_status st = ntodo ? journal_open(&jr, o) : FV_OK;
+    progress pg = {now_s(), 0, 0};
+    pass_ctx pc = {o, stats, &pg, 0, NULL};
+    char layer[512] = "";
+    for (int i = 0; st == FV_OK && i < ntodo;) {
+        if (o->stop && *o->stop) {
+            st = fv_fail(FV_ERR_INTERRUPTED, "stopped by a signal; rerun the same command to continue");
+            break;
+        }
+        /* A pass: consecutive jobs with the same settings and layer, up to the capacity in images. */
+        const fv_job *j0 = &jobs->jobs[todo[i]];
+        size_t ll = strcspn(j0->stem, "/");
+        snprintf(layer, sizeof layer, "%.*s", (int)ll, j0->stem);
+        pc.layer = layer;
+        fv_render_config cfg = o->render;
+        cfg.size = j0->size, cfg.steps = j0->steps;
+        fv_render_item it = {j0->objective, j0->diversity > 1 ? j0->diversity : 1};
+        int cap = fv_render_batch_capacity(m, &cfg, &it, 1);
+        int k = i, imgs = 0;
+        while (k < ntodo) {
+            const fv_job *j = &jobs->jobs[todo[k]];
+            int cnt = j->diversity > 1 ? j->diversity : 1;
+            if (k > i && (!same_settings(j, j0) || strncmp(j->stem, j0->stem, ll + 1) || imgs + cnt > cap)) break;
+            imgs += cnt;
+            k++;
+        }
+        report(&pc, 0, 0);
+        /* (fv_render itself halves a pass that runs out of device memory) */
+        st = run_pass(m, jobs, todo + i, k - i, o, &jr, &done, &pc, 0);
+        i = k;
+    }
+    if (st == FV_OK || st == FV_ERR_INTERRUPTED) report(&pc, 0, 1);
+    if (jr.f) fclose(jr.f);
+    done_free(&done);
+    free(todo);
+    return st;
+}

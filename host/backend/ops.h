@@ -1,0 +1,193 @@
+/* Operation descriptors and the CPU reference ops: network layers (forward + input-backward) and the
+ * parameterisation ops of the render loop. The CUDA backend declares twins with identical parameters
+ * (suffix _cuda). Conventions, for every op:
+ *   - tensors are fv_tensor views (NCHW float32, honouring bstride);
+ *   - network backward ops ACCUMULATE into dx (dx += ...), so fan-out and in-place concat need no copies;
+ *   - parameterisation backward ops (spectrum, colour, resample, preprocess) OVERWRITE their output;
+ *   - gradients are of the objective being maximised (ascent), not of a loss. */
+#ifndef FV_OPS_H
+#define FV_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "core/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------- descriptors ---------- */
+
+/* A sliding window with explicit, possibly asymmetric padding: TensorFlow SAME puts the odd pixel at
+ * the bottom/right; Caffe's rounded-up pooling is expressed as extra bottom/right padding. */
+typedef struct fv_window {
+    int kh, kw, sh, sw;
+    int pad_t, pad_l, pad_b, pad_r;
+} fv_window;
+
+/* Output extent along one axis: (in + lo + hi - k) / s + 1. */
+static inline int fv_window_out(int in, int k, int s, int lo, int hi) { return (in + lo + hi - k) / s + 1; }
+
+typedef struct fv_conv_desc {
+    fv_window win;
+    int cin, cout;
+} fv_conv_desc;
+
+typedef enum fv_pool_kind { FV_POOL_MAX = 0, FV_POOL_AVG = 1 } fv_pool_kind;
+
+/* Padded positions never win a max; an average divides by the number of in-image positions. */
+typedef struct fv_pool_desc {
+    fv_window win;
+    fv_pool_kind kind;
+} fv_pool_desc;
+
+/* Across-channel LRN: y_c = x_c * (k + alpha * sum_{c' in window(c)} x_c'^2) ^ -beta, window of `size`
+ * channels centred on c (size odd). Caffe's alpha is divided by size before it gets here; TensorFlow's
+ * depth_radius r gives size 2r+1 and its alpha is used as is. */
+typedef struct fv_lrn_desc {
+    int size;
+    float alpha, beta, k;
+} fv_lrn_desc;
+
+/* ---------- network ops (host/cpu/) ---------- */
+
+/* Floats of scratch one conv call on n images of h x w needs (CPU: im2col of one image; 0 for
+ * 1x1/stride-1/no-pad convs). */
+size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int n, int h, int w);
+/* y = conv(x, wt) + bias. wt: (cout, cin, kh, kw) OIHW; bias: (cout) or NULL. */
+fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
+                            fv_tensor y, float *work);
+/* dx += conv_transpose(dy, wt). */
+fv_status fv_conv2d_bwd_data_cpu(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx,
+                                 float *work);
+
+/* y = max(x, 0). x and y may be the same view. */
+fv_status fv_relu_fwd_cpu(fv_tensor x, fv_tensor y);
+/* dx += relu'(x) * dy. With redirect != 0 (Lucid's redirected ReLU, first steps of a render): for each
+ * image b whose ordinary gradient (dy where x >= 0) is entirely zero, pass dy through instead, except
+ * where x < 0 and dy < 0 (the ascent would push x further down). x is the ReLU input. */
+fv_status fv_relu_bwd_cpu(fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect);
+
+fv_status fv_pool_fwd_cpu(const fv_pool_desc *d, fv_tensor x, fv_tensor y);
+/* dx += pool'(x) dy; max routes to the first maximum of each window (recomputed from x). */
+fv_status fv_pool_bwd_cpu(const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+fv_status fv_lrn_fwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_lrn_bwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* Fully connected: x viewed as (n, c*h*w) (must be contiguous per image), y (n, nout, 1, 1).
+ * wt: (nout, nin) row-major; bias (nout) or NULL. */
+fv_status fv_fc_fwd_cpu(fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y);
+fv_status fv_fc_bwd_cpu(fv_tensor dy, const float *wt, fv_tensor dx);
+
+/* Softmax over channels (per image and position). */
+fv_status fv_softmax_fwd_cpu(fv_tensor x, fv_tensor y);
+fv_status fv_softmax_bwd_cpu(fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* ---------- parameterisation ops (host/cpu/) ---------- */
+
+/* FFT image parameterisation. A spectrum holds n planes (n = images * 3) of h x wf complex numbers,
+ * wf = w/2 + 1, stored interleaved (re, im) as floats: (n, h, wf, 2).
+ * Forward: img = Re( sum_{ky,kx} c_kx * scale[ky,kx] * spec[ky,kx] * e^{+2 pi i (ky y/h + kx x/w)} )
+ *                / (h * w) / 4,
+ * with c_kx = 1 for kx = 0 and (w even) kx = w/2, else 2: an inverse real FFT that is defined for every
+ * spectrum, Hermitian or not, so that its adjoint is exact. */
+typedef struct fv_fft_plan_cpu fv_fft_plan_cpu;
+fv_status fv_fft_plan_create_cpu(int n, int h, int w, fv_fft_plan_cpu **out);
+void fv_fft_plan_free_cpu(fv_fft_plan_cpu *p);
+/* scale[ky,kx] = sqrt(w*h) / max(freq, 1/max(w,h))^decay_power, (h, wf). Same on every backend. */
+void fv_spectrum_scale(int h, int w, float decay_power, float *scale);
+fv_status fv_spectrum_to_image_cpu(fv_fft_plan_cpu *p, const float *spec, const float *scale, float *img);
+/* The forward's inverse for real images (starting from a picture): spec = r2c(img) * 4 / scale. */
+fv_status fv_image_to_spectrum_cpu(fv_fft_plan_cpu *p, const float *img, const float *scale, float *spec);
+/* dspec = adjoint of the forward applied to dimg (overwrites dspec). */
+fv_status fv_spectrum_to_image_bwd_cpu(fv_fft_plan_cpu *p, const float *dimg, const float *scale,
+                                       float *dspec);
+
+/* Colour decorrelation (Lucid's matrix, normalised) then sigmoid, per pixel:
+ * rgb[c] = sigmoid(sum_k Mn[c][k] t[k]) (decorrelate != 0) or sigmoid(t[c]). t, rgb: (n, 3, hw). */
+extern const float fv_colour_matrix[3][3];
+fv_status fv_colour_fwd_cpu(int n, int hw, int decorrelate, const float *t, float *rgb);
+/* dt from rgb (the forward's output) and drgb; overwrites dt. */
+fv_status fv_colour_bwd_cpu(int n, int hw, int decorrelate, const float *rgb, const float *drgb, float *dt);
+
+/* Affine bilinear resampling, one map per image. For output pixel (y, x), the source point is
+ * sx = a[0]*x + a[1]*y + a[2], sy = a[3]*x + a[4]*y + a[5] (pixel centres at integers). Each of the
+ * four bilinear taps outside the source image reads `pad` (constant padding). */
+typedef struct fv_affine {
+    float a[6];
+} fv_affine;
+/* src (n, c, h, w) -> dst (n, c, oh, ow). */
+fv_status fv_resample_fwd_cpu(int n, int c, int h, int w, const float *src, const fv_affine *maps, float pad,
+                              int oh, int ow, float *dst);
+/* dsrc = exact transpose of the forward (w.r.t. src) applied to ddst; overwrites dsrc. */
+fv_status fv_resample_bwd_cpu(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
+                              const float *ddst, float *dsrc);
+
+/* Lucid's standard_transforms for one image (transform.py), with their random draws fixed: the S x S
+ * image padded by `pad` pixels of pad_value; a crop of c1 x c1 at (ox1, oy1) (jitter); resized to m x m by
+ * tf.image.resize_bilinear's legacy sampling (align_corners=False, no half-pixel centres: output i reads
+ * i * c1/m, taps floor and min(ceil, c1-1)); rotated by tf.contrib.image.rotate (nearest neighbour:
+ * output (x, y) reads input (round(cosa x - sina y + xoff), round(sina x + cosa y + yoff)), `fill` where
+ * that is outside the m x m canvas); and a crop of n x n at (ox2, oy2). Unlike the article's chain
+ * (fv_affine), the canvas is not cropped back: the network sees n x n, n = m - jitter2 > S. The rotation's
+ * coefficients are float32, computed as TensorFlow does (fv_transform_lucid_draw). */
+typedef struct fv_tfchain {
+    int size, pad;        /* S, padding each side */
+    int ox1, oy1, c1;     /* first crop: offset in the padded canvas, side */
+    int m;                /* side after the resize = the rotation's canvas */
+    float cosa, sina, xoff, yoff;
+    int ox2, oy2, n;      /* second crop: offset in the rotated canvas, side (the output) */
+    float pad_value, fill;
+} fv_tfchain;
+/* src (nimg, c, S, S) -> dst (nimg, c, n, n), one chain per image; all chains share size, m and n. */
+fv_status fv_tfchain_fwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst);
+/* dsrc = exact transpose of the forward (w.r.t. src) applied to ddst; overwrites dsrc. TensorFlow 1.x's
+ * own gradient of the rotation applies the inverse rotation to the gradient instead (an approximation). */
+fv_status fv_tfchain_bwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
+
+/* Network input from RGB in [0,1]: out[b][c] = rgb[b][perm[c]] * scale - mean[c]. (n, 3, hw). */
+fv_status fv_preprocess_fwd_cpu(int n, int hw, const int perm[3], float scale, const float mean[3],
+                                const float *rgb, float *out);
+/* drgb[b][perm[c]] = dout[b][c] * scale; overwrites drgb. */
+fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, const float *dout,
+                                float *drgb);
+
+/* Adam (TensorFlow's form) ascending the objective: g is d(objective)/d(p).
+ * lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p += lr_t * m / (sqrt(v) + eps). t counts from 1. */
+fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
+                      float b2, float eps);
+
+/* Image penalties (the article's "spectrum of regularization", Lucid's objectives), per image b of
+ * rgb (n, 3, h, w), values in [0,1]:
+ *   values[b] = tv * TV + l1 * L1 + l2 * L2 + blur * BLUR, with
+ *   TV   = sum_c,y,x |x[y][x+1] - x[y][x]| + |x[y+1][x] - x[y][x]|  (tf.image.total_variation)
+ *   L1   = sum |x - 0.5|,  L2 = sqrt(1e-6 + sum (x - 0.5)^2)          (Lucid's L1/L2, constant 0.5)
+ *   BLUR = 0.5 * sum (x - stopgrad(blur(x)))^2                         (blur_input_each_step)
+ * where blur is Lucid's _tf_blur: per channel, 3x3 weights 1 at the centre and 0.5 around, zero
+ * padding, divided by the sum of the weights inside the image. values: host array of n floats.
+ * These are penalties (positive); the render loop subtracts them from the objective. */
+fv_status fv_penalty_fwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *values);
+/* drgb += d(values[b]) / d(rgb) (ACCUMULATES, unlike the other parameterisation ops). |.| has
+ * gradient sign(.) with sign(0) = 0 (ties pull neither way); blur(x) is held constant. The values are
+ * linear in the weights, so negated weights give the gradient of the objective's -penalty. */
+fv_status fv_penalty_bwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
+                             float *drgb);
+
+/* Lucid's lowres_tensor resize (resize_bilinear_nd): a low-resolution tensor src (nb, c, h, w) resized to
+ * (n, c, oh, ow) along the batch, height and width axes, each by tf.image.resize_bilinear's legacy
+ * sampling (align_corners=False, no half-pixel centres): output index j reads source point j * in/out
+ * (float), taps floor(.) and min(floor(.) + 1, in - 1). The axes are separable, so this is the product
+ * of the three 1-D interpolations. The forward ACCUMULATES (dst += R src: the lowres terms are summed
+ * onto the per-image FFT image); the backward OVERWRITES dsrc = R^T ddst (the exact adjoint). */
+fv_status fv_lowres_fwd_cpu(int nb, int c, int h, int w, const float *src, int n, int oh, int ow, float *dst);
+fv_status fv_lowres_bwd_cpu(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst, float *dsrc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,32 @@
+/* Internal image helpers beyond the public fv_image API: allocation, bilinear resize and reading a
+ * PNG tEXt value back (provenance, tests). The public read/write/free live in featvis.h; all are
+ * implemented in image.c. */
+#ifndef FV_IMAGE_H
+#define FV_IMAGE_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+
+/* Allocate a zeroed w x h image into *img (any previous buffer is not freed). On failure *img is
+ * left empty ({0, 0, NULL}). */
+fv_status fv_image_alloc(fv_image *img, int w, int h);
+
+/* Bilinear resize with half-pixel centres (OpenCV INTER_LINEAR, TF resize_bilinear with
+ * align_corners=False / half_pixel_centers=True); no antialiasing when shrinking. *dst receives a
+ * newly allocated image; dst may be src, in which case the old buffer is released. */
+fv_status fv_image_resize(const fv_image *src, int w, int h, fv_image *dst);
+
+/* Copy the value of the tEXt/zTXt/iTXt chunk named `key` into buf (NUL-terminated, truncated to
+ * n-1 bytes). FV_ERR_ARG if the file has no such key. */
+fv_status fv_image_read_png_text(const char *path, const char *key, char *buf, size_t n);
+
+/* A baseline or progressive JPEG (greyscale, YCbCr, RGB or CMYK) into planar float RGB (host/jpeg.c).
+ * A truncated file is FV_ERR_FORMAT, not a grey-filled image; other libjpeg warnings are ignored. */
+fv_status fv_image_read_jpeg(const char *path, fv_image *out);
+
+/* PNG or JPEG, told apart by the file's signature, not its name (host/jpeg.c). Anything else is
+ * FV_ERR_FORMAT ("not a PNG or JPEG file"); an unreadable file FV_ERR_IO. */
+fv_status fv_image_read(const char *path, fv_image *out);
+
+#endif

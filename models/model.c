@@ -1,0 +1,74 @@
+/* A model (include/featvis/featvis.h "models"): a model file loaded and the network graph built over it;
+ * its name, classes, layers and their shapes. Inference lives in host/render/infer.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inception_v1.h"
+#include "model.h"
+
+static fv_model_kind kind_of(const fv_modelfile *mf)
+{
+    return mf->format == FV_MF_TF_GRAPHDEF ? FV_MODEL_INCEPTION_TF : FV_MODEL_INCEPTION_CAFFE;
+}
+
+fv_status fv_model_load(const char *path, fv_model_kind kind, fv_model **out)
+{
+    *out = NULL;
+    fv_model *m = calloc(1, sizeof *m);
+    if (!m) return fv_fail(FV_ERR_NOMEM, "model: out of memory");
+    fv_status st = fv_modelfile_load(path, &m->mf);
+    if (st != FV_OK) {
+        free(m);
+        return st;
+    }
+    fv_model_kind fk = kind_of(m->mf);
+    if (kind != FV_MODEL_AUTO && kind != fk) {
+        st = fv_fail(FV_ERR_FORMAT, "%s: is a %s file, but --model asks for %s", path,
+                     fk == FV_MODEL_INCEPTION_TF ? "TensorFlow GraphDef" : "Caffe",
+                     kind == FV_MODEL_INCEPTION_TF ? "InceptionV1 (inception5h)" : "InceptionV1_caffe");
+        fv_modelfile_free(m->mf);
+        free(m);
+        return st;
+    }
+    m->kind = fk;
+    snprintf(m->name, sizeof m->name, "%s", fk == FV_MODEL_INCEPTION_TF ? "InceptionV1" : "InceptionV1_caffe");
+    snprintf(m->path, sizeof m->path, "%s", path);
+    if ((st = fv_inception_build(m->mf, fk, &m->net, &m->nclasses)) != FV_OK) {
+        fv_modelfile_free(m->mf);
+        free(m);
+        return st;
+    }
+    *out = m;
+    return FV_OK;
+}
+
+void fv_model_free(fv_model *m)
+{
+    if (!m) return;
+    fv_net_free(&m->net);
+    fv_modelfile_free(m->mf);
+    free(m);
+}
+
+const char *fv_model_name(const fv_model *m) { return m->name; }
+int fv_model_num_classes(const fv_model *m) { return m->nclasses; }
+int fv_model_num_layers(const fv_model *m) { return m->net.ntensors; }
+const char *fv_model_layer_name(const fv_model *m, int i) { return m->net.tensors[i].name; }
+
+fv_status fv_model_layer_shape(const fv_model *m, const char *layer, int input_size, int *c, int *h, int *w)
+{
+    int t = fv_net_find(&m->net, layer);
+    if (t < 0) return fv_fail(FV_ERR_ARG, "unknown layer '%s' in %s", layer, m->name);
+    int *hs = malloc(sizeof(int) * m->net.ntensors), *ws = malloc(sizeof(int) * m->net.ntensors);
+    fv_status st = hs && ws ? fv_net_shapes(&m->net, input_size, input_size, hs, ws)
+                            : fv_fail(FV_ERR_NOMEM, "out of memory");
+    if (st == FV_OK) {
+        *c = m->net.tensors[t].c;
+        *h = hs[t];
+        *w = ws[t];
+    }
+    free(hs);
+    free(ws);
+    return st;
+}
