@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "featvis/featvis.h"
-#include "model.h"
+#include "models/model.h"
 
 typedef struct timing {
     double last, *dt;
