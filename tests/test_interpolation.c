@@ -10,7 +10,8 @@
 #include "models/model.h"
 #include "backend/objective_ops.h"
 #include "backend/ops.h"
-#include "render/render_int.h"
+#include "render/setup.h"
+#include "render/step.h"
 #include "testutil.h"
 
 /* ---------- alignment ---------- */
@@ -255,11 +256,11 @@ Test(interpolation, default_objective_is_lucids_notebook, .timeout = 300)
     render_state s;
     fv_render_result res[4];
     interp_state(m, FV_PRESET_ARTICLE, &s, res);
-    cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+    cr_assert_eq(fv_param_forward(&s.param, 1), FV_OK);
     cr_assert_eq(fv_render_transform_forward(&s, m, 0), FV_OK);
     cr_assert_eq(fv_plan_forward(s.plan), FV_OK);
     cr_assert_eq(fv_render_objectives_forward(&s, &cfg, 0), FV_OK);
-    cr_assert_eq(fv_render_objectives_backward(&s, &cfg), FV_OK);
+    cr_assert_eq(fv_render_objectives_backward(&s), FV_OK);
     const int B = 4;
     /* channel_interpolate: d/d act[n, c] = (1 - w_n)/hw at channel 5, w_n/hw at channel 9 */
     const int tp = fv_net_find(&m->net, "mixed4a_pre_relu");
@@ -313,7 +314,7 @@ Test(interpolation, frames_share_each_steps_transform, .timeout = 300)
         render_state s;
         fv_render_result res[4];
         interp_state(m, p ? FV_PRESET_LUCID : FV_PRESET_ARTICLE, &s, res);
-        cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+        cr_assert_eq(fv_param_forward(&s.param, 1), FV_OK);
         int changed = 0;
         fv_affine prev_map = {{0}};
         fv_tfchain prev_chain;

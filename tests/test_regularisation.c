@@ -9,7 +9,7 @@
 #include "io/image.h"
 #include "models/model.h"
 #include "backend/ops.h"
-#include "render/render_init.h"
+#include "render/param.h"
 #include "testutil.h"
 
 /* ---------- penalties: finite differences ---------- */
@@ -259,7 +259,7 @@ Test(regularisation, init_parameters_reproduce_the_picture)
     fv_spectrum_scale(S, S, 1.0f, scale);
     for (int pixel = 0; pixel <= 1; pixel++)
         for (int dec = 0; dec <= 1; dec++) {
-            cr_assert_eq(fv_render_init_image(&cat, S, dec, t), FV_OK, "%s", fv_last_error());
+            cr_assert_eq(fv_param_picture_t(&cat, S, dec, t), FV_OK, "%s", fv_last_error());
             if (!pixel) { /* through the spectrum and back */
                 cr_assert_eq(fv_image_to_spectrum_cpu(plan, t, scale, par), FV_OK);
                 cr_assert_eq(fv_spectrum_to_image_cpu(plan, par, scale, t), FV_OK);

@@ -8,7 +8,8 @@
 #include "cpu/backend_cpu.h"
 #include "models/model.h"
 #include "backend/objective_ops.h"
-#include "render/render_int.h"
+#include "render/setup.h"
+#include "render/step.h"
 #include "testutil.h"
 
 static fv_model *load_bvlc(void)
@@ -192,14 +193,14 @@ Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
     render_state s;
     cr_assert_eq(fv_render_setup(m, &cfg, &fv_backend_cpu, &it, 1, &s, res), FV_OK, "%s", fv_last_error());
     const int tpre = fv_net_find(&m->net, "mixed4a_pre_relu"), tpost = fv_net_find(&m->net, "mixed4a");
-    cr_assert_eq(s.ndiv, 1);
-    cr_assert_eq(s.div_tensor[0], tpost, "the Gram is on the post-ReLU tensor");
+    cr_assert_eq(s.nbatch, 1);
+    cr_assert_eq(s.batch[0].tensor, tpost, "the Gram is on the post-ReLU tensor");
     for (int t = 0; t < 3; t++) cr_assert_eq(fv_render_step(&s, m, &cfg, t, 0), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_render_param_forward(&s, 1), FV_OK);
+    cr_assert_eq(fv_param_forward(&s.param, 1), FV_OK);
     cr_assert_eq(fv_render_transform_forward(&s, m, 3), FV_OK);
     cr_assert_eq(fv_plan_forward(s.plan), FV_OK);
     cr_assert_eq(fv_render_objectives_forward(&s, &cfg, 1), FV_OK);
-    cr_assert_eq(fv_render_objectives_backward(&s, &cfg), FV_OK);
+    cr_assert_eq(fv_render_objectives_backward(&s), FV_OK);
     const fv_tensor a = s.plan->act[tpre], g = s.plan->grad[tpre], q = s.plan->act[tpost], gq = s.plan->grad[tpost];
     const int B = 4, C = q.c, hw = q.h * q.w;
     /* the channel term: d/d act_pre = 1/(B hw) at channel 3 of every image, 0 elsewhere */
@@ -244,7 +245,7 @@ Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
         div += tot * tot - self;
     }
     div /= B;
-    cr_assert(fabs(s.div_value[0] - div) <= 1e-4 * fabs(div), "diversity %g, by hand %g", s.div_value[0], div);
+    cr_assert(fabs(s.batch_value[0] - div) <= 1e-4 * fabs(div), "diversity %g, by hand %g", s.batch_value[0], div);
     /* d div/d Gn_i = (2/B) sum_{j != i} Gn_j; through the normalisation and G = F^T F:
      * P = Q/n - G <G,Q>/n^3, d/dF = 2 F P. The objective's gradient is -100 times that. */
     double *Q = malloc(sizeof(double) * C * C), *P = malloc(sizeof(double) * C * C);

@@ -71,73 +71,58 @@ static fv_status check_channel(parser *p, int t, int c)
     return FV_OK;
 }
 
-static fv_status parse_atom(parser *p, fv_obj_spec *sp)
+static fv_status random_direction(parser *p, fv_obj_spec *sp, const char *layer);
+
+/* direction:LAYER:FILE.npy or direction:LAYER:random:SEED (after "direction:"). */
+static fv_status parse_direction(parser *p, fv_obj_spec *sp)
 {
-    char head[FV_NAME_MAX], layer[FV_NAME_MAX];
-    skip_ws(p);
-    if (!read_name(p, head, sizeof head)) return perr(p, "expected a layer name or objective%s", "");
-    if (*p->s != ':') return perr(p, "expected ':' after '%s'", head);
+    char layer[FV_NAME_MAX];
+    if (!read_name(p, layer, sizeof layer) || *p->s != ':') return perr(p, "expected 'direction:LAYER:FILE.npy'%s", "");
     p->s++;
-    if (!strcmp(head, "logit") || !strcmp(head, "prob") || !strcmp(head, "probability")) {
-        int t = head[0] == 'l' ? p->net->logits : p->net->probs;
-        if (t < 0) return perr(p, "this model file has no classifier, so no '%s' objective", head);
-        sp->kind = FV_OBJ_NEURON;
-        sp->tensor = t;
-        FV_TRY(read_int(p, &sp->channel, "a class index"));
-        return check_channel(p, t, sp->channel);
+    FV_TRY(find_layer(p, layer, &sp->tensor));
+    size_t k = 0;
+    while (*p->s && *p->s != '+' && !isspace((unsigned char)*p->s) && k + 1 < sizeof sp->path) sp->path[k++] = *p->s++;
+    sp->path[k] = 0;
+    if (!k) return perr(p, "expected a .npy file after 'direction:%s:'", layer);
+    sp->kind = FV_OBJ_DIRECTION;
+    if (!strncmp(sp->path, "random:", 7)) return random_direction(p, sp, layer);
+    int64_t shape[4];
+    int nd = 0;
+    fv_status st = fv_npy_read(sp->path, &sp->dir, shape, &nd, 4);
+    if (st != FV_OK) return fv_fail_ctx(st, "objective '%s'", p->text);
+    int64_t cnt = 1;
+    for (int i = 0; i < nd; i++) cnt *= shape[i];
+    if (cnt != p->net->tensors[sp->tensor].c)
+        return fv_fail(FV_ERR_SHAPE, "objective '%s': %s holds %lld values, layer '%s' has %d channels", p->text,
+                       sp->path, (long long)cnt, layer, p->net->tensors[sp->tensor].c);
+    return FV_OK;
+}
+
+/* A seeded random direction (the article's "random directions"): N(0,1) per channel from the RNG keyed by
+ * the seed and the layer, scaled to unit length. */
+static fv_status random_direction(parser *p, fv_obj_spec *sp, const char *layer)
+{
+    char *end;
+    unsigned long long seed = strtoull(sp->path + 7, &end, 10);
+    if (end == sp->path + 7 || *end) return perr(p, "expected 'direction:%s:random:SEED'", layer);
+    const int c = p->net->tensors[sp->tensor].c;
+    float *v = malloc(sizeof(float) * c);
+    if (!v) return fv_fail(FV_ERR_NOMEM, "objective: out of memory");
+    uint64_t key = fv_rng_key(seed, fv_net_display_name(p->net, sp->tensor));
+    double norm = 0;
+    for (int i = 0; i < c; i++) {
+        v[i] = (float)fv_rng_normal(key, (uint64_t)i);
+        norm += (double)v[i] * v[i];
     }
-    if (!strcmp(head, "deepdream")) {
-        if (!read_name(p, layer, sizeof layer)) return perr(p, "expected a layer after 'deepdream:'%s", "");
-        sp->kind = FV_OBJ_DEEPDREAM;
-        return find_layer(p, layer, &sp->tensor);
-    }
-    if (!strcmp(head, "direction") || !strcmp(head, "dir")) {
-        if (!read_name(p, layer, sizeof layer) || *p->s != ':')
-            return perr(p, "expected 'direction:LAYER:FILE.npy'%s", "");
-        p->s++;
-        FV_TRY(find_layer(p, layer, &sp->tensor));
-        size_t k = 0;
-        while (*p->s && *p->s != '+' && !isspace((unsigned char)*p->s) && k + 1 < sizeof sp->path)
-            sp->path[k++] = *p->s++;
-        sp->path[k] = 0;
-        if (!k) return perr(p, "expected a .npy file after 'direction:%s:'", layer);
-        if (!strncmp(sp->path, "random:", 7)) {
-            /* A seeded random direction (the article's "random directions"): N(0,1) per channel from the
-             * RNG keyed by the seed and the layer, scaled to unit length. */
-            char *end;
-            unsigned long long seed = strtoull(sp->path + 7, &end, 10);
-            if (end == sp->path + 7 || *end) return perr(p, "expected 'direction:%s:random:SEED'", layer);
-            const int c = p->net->tensors[sp->tensor].c;
-            float *v = malloc(sizeof(float) * c);
-            if (!v) return fv_fail(FV_ERR_NOMEM, "objective: out of memory");
-            uint64_t key = fv_rng_key(seed, fv_net_display_name(p->net, sp->tensor));
-            double norm = 0;
-            for (int i = 0; i < c; i++) {
-                v[i] = (float)fv_rng_normal(key, (uint64_t)i);
-                norm += (double)v[i] * v[i];
-            }
-            for (int i = 0; i < c; i++) v[i] = (float)(v[i] / sqrt(norm));
-            sp->kind = FV_OBJ_DIRECTION;
-            sp->dir = v;
-            return FV_OK;
-        }
-        float *v = NULL;
-        int64_t shape[4];
-        int nd = 0;
-        fv_status st = fv_npy_read(sp->path, &v, shape, &nd, 4);
-        if (st != FV_OK) return fv_fail_ctx(st, "objective '%s'", p->text);
-        int64_t cnt = 1;
-        for (int i = 0; i < nd; i++) cnt *= shape[i];
-        if (cnt != p->net->tensors[sp->tensor].c) {
-            free(v);
-            return fv_fail(FV_ERR_SHAPE, "objective '%s': %s holds %lld values, layer '%s' has %d channels", p->text,
-                           sp->path, (long long)cnt, layer, p->net->tensors[sp->tensor].c);
-        }
-        sp->kind = FV_OBJ_DIRECTION;
-        sp->dir = v;
-        return FV_OK;
-    }
-    int neuron = !strcmp(head, "neuron");
+    for (int i = 0; i < c; i++) v[i] = (float)(v[i] / sqrt(norm));
+    sp->dir = v;
+    return FV_OK;
+}
+
+/* LAYER:C, LAYER:C@X,Y or (neuron) LAYER:C for the centre neuron, after "neuron:" when neuron is set. */
+static fv_status parse_channel(parser *p, fv_obj_spec *sp, const char *head, int neuron)
+{
+    char layer[FV_NAME_MAX];
     if (neuron) {
         if (!read_name(p, layer, sizeof layer) || *p->s != ':') return perr(p, "expected 'neuron:LAYER:CHANNEL'%s", "");
         p->s++;
@@ -148,9 +133,8 @@ static fv_status parse_atom(parser *p, fv_obj_spec *sp)
     FV_TRY(read_int(p, &sp->channel, "a channel number"));
     FV_TRY(check_channel(p, sp->tensor, sp->channel));
     const int lh = p->hs[sp->tensor], lw = p->ws[sp->tensor];
-    sp->kind = FV_OBJ_CHANNEL;
+    sp->kind = neuron ? FV_OBJ_NEURON : FV_OBJ_CHANNEL;
     if (neuron) {
-        sp->kind = FV_OBJ_NEURON;
         sp->x = lw / 2;
         sp->y = lh / 2;
     }
@@ -171,6 +155,30 @@ static fv_status parse_atom(parser *p, fv_obj_spec *sp)
         return perr(p, "%s", msg);
     }
     return FV_OK;
+}
+
+static fv_status parse_atom(parser *p, fv_obj_spec *sp)
+{
+    char head[FV_NAME_MAX], layer[FV_NAME_MAX];
+    skip_ws(p);
+    if (!read_name(p, head, sizeof head)) return perr(p, "expected a layer name or objective%s", "");
+    if (*p->s != ':') return perr(p, "expected ':' after '%s'", head);
+    p->s++;
+    if (!strcmp(head, "logit") || !strcmp(head, "prob") || !strcmp(head, "probability")) {
+        int t = head[0] == 'l' ? p->net->logits : p->net->probs;
+        if (t < 0) return perr(p, "this model file has no classifier, so no '%s' objective", head);
+        sp->kind = FV_OBJ_NEURON;
+        sp->tensor = t;
+        FV_TRY(read_int(p, &sp->channel, "a class index"));
+        return check_channel(p, t, sp->channel);
+    }
+    if (!strcmp(head, "deepdream")) {
+        if (!read_name(p, layer, sizeof layer)) return perr(p, "expected a layer after 'deepdream:'%s", "");
+        sp->kind = FV_OBJ_DEEPDREAM;
+        return find_layer(p, layer, &sp->tensor);
+    }
+    if (!strcmp(head, "direction") || !strcmp(head, "dir")) return parse_direction(p, sp);
+    return parse_channel(p, sp, head, !strcmp(head, "neuron"));
 }
 
 static void canon_atom(const fv_net *net, const fv_obj_spec *sp, char *buf, size_t n)

@@ -71,7 +71,9 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 [ $rc -eq 4 ] && ok "SIGTERM: exit 4" || bad "SIGTERM: exit $rc (want 4)"
-nj=$(grep -c '"status": "ok"' "$work/term/journal.jsonl" 2> /dev/null || echo 0)
+# grep -c prints 0 and exits 1 when nothing matches (a SIGTERM before the first image): count, never add a line
+nj=$(grep -c '"status": "ok"' "$work/term/journal.jsonl" 2> /dev/null || true)
+nj=${nj:-0}
 np=$(find "$work/term" -name '*.png' | wc -l)
 [ "$nj" -eq "$np" ] && ok "after SIGTERM: $np images, $nj journal lines" || bad "after SIGTERM: $np images, $nj lines"
 "$bin" render --batch "$work/jobs.txt" -o "$work/term" "${term[@]}" 2>> "$work/term.log"

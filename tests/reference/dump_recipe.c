@@ -19,7 +19,8 @@
 #include "cpu/backend_cpu.h"
 #include "models/model.h"
 #include "io/npy.h"
-#include "render/render_int.h"
+#include "render/setup.h"
+#include "render/step.h"
 #include "core/rng.h"
 
 static const char *g_dir;
@@ -99,9 +100,9 @@ static void json_draws(FILE *f, const render_state *s)
 
 static int step_to_objectives(const fv_model *m, render_state *s, const fv_render_config *cfg, int t)
 {
-    if (fv_render_param_forward(s, cfg->decorrelate) != FV_OK || fv_render_transform_forward(s, m, t) != FV_OK ||
+    if (fv_param_forward(&s->param, cfg->decorrelate) != FV_OK || fv_render_transform_forward(s, m, t) != FV_OK ||
         fv_plan_forward(s->plan) != FV_OK || fv_render_objectives_forward(s, cfg, 1) != FV_OK ||
-        fv_render_objectives_backward(s, cfg) != FV_OK)
+        fv_render_objectives_backward(s) != FV_OK)
         return fail("step");
     return 0;
 }
@@ -123,15 +124,15 @@ static int render_case(const fv_model *m, const char *out)
     fv_render_result res[6];
     render_state s;
     if (fv_render_setup(m, &cfg, &fv_backend_cpu, items, 3, &s, res) != FV_OK) return fail("render setup");
-    const int T = 3, B = s.B, S = s.S, wf = s.wf;
+    const int T = 3, B = s.B, S = s.S, wf = s.param.wf;
     int rc = 0;
     for (int t = 0; t < T && !rc; t++)
         if (fv_render_step(&s, m, &cfg, t, 0) != FV_OK) rc = fail("step");
     const int64_t sshape[5] = {B, 3, S, wf, 2};
-    rc = rc || dump("spec", s.spec, sshape, 5) || dump_neg("m", s.m, s.nspec, sshape) || dump("v", s.v, sshape, 5);
+    rc = rc || dump("spec", s.param.spec, sshape, 5) || dump_neg("m", s.param.m, s.param.nparam, sshape) || dump("v", s.param.v, sshape, 5);
     rc = rc || step_to_objectives(m, &s, &cfg, T);
     const int N = s.side;
-    rc = rc || dump4("t", s.timg, B, 3, S, S) || dump4("rgb", s.rgb, B, 3, S, S) || dump4("x", s.xr, B, 3, N, N);
+    rc = rc || dump4("t", s.param.timg, B, 3, S, S) || dump4("rgb", s.param.rgb, B, 3, S, S) || dump4("x", s.xr, B, 3, N, N);
     const char *layers[3] = {"mixed4a_pre_relu", "mixed3b_pre_relu", "mixed4a"};
     for (int i = 0; i < 3 && !rc; i++) rc = dump_layer(m, &s, layers[i]);
     FILE *f = NULL;
@@ -155,19 +156,19 @@ static int render_case(const fv_model *m, const char *out)
                 cfg.diversity_weight);
         fprintf(f, "  \"values\": {\"per_image\": [");
         for (int b = 0; b < B; b++) fprintf(f, "%s%.9g", b ? ", " : "", s.obj[b]);
-        fprintf(f, "], \"diversity\": [%.9g]}\n}\n", s.div_value[0]);
+        fprintf(f, "], \"diversity\": [%.9g]}\n}\n", s.batch_value[0]);
         if (fclose(f) != 0) rc = 1;
     }
     /* the rest of the step: network backward, then the chain back to the spectrum, then Adam */
     if (!rc && (fv_plan_backward(s.plan, T < cfg.redirect_steps) != FV_OK ||
                 fv_render_input_backward(&s, m, &cfg) != FV_OK))
         rc = fail("backward");
-    rc = rc || dump4("dx", s.xr, B, 3, N, N) || dump4("drgb", s.drgb, B, 3, S, S);
-    if (!rc && fv_render_param_backward(&s, &cfg, T) != FV_OK) rc = fail("parameter backward");
-    rc = rc || dump4("dt", s.dtimg, B, 3, S, S) || dump("dspec", s.dspec, sshape, 5);
-    if (!rc && fv_render_update(&s, &cfg, T) != FV_OK) rc = fail("update");
-    rc = rc || dump("spec_after", s.spec, sshape, 5) || dump_neg("m_after", s.m, s.nspec, sshape) ||
-         dump("v_after", s.v, sshape, 5);
+    rc = rc || dump4("dx", s.xr, B, 3, N, N) || dump4("drgb", s.param.drgb, B, 3, S, S);
+    if (!rc && fv_param_backward(&s.param, cfg.decorrelate) != FV_OK) rc = fail("parameter backward");
+    rc = rc || dump4("dt", s.param.dtimg, B, 3, S, S) || dump("dspec", s.param.dspec, sshape, 5);
+    if (!rc && fv_param_update(&s.param, cfg.lr, T) != FV_OK) rc = fail("update");
+    rc = rc || dump("spec_after", s.param.spec, sshape, 5) || dump_neg("m_after", s.param.m, s.param.nparam, sshape) ||
+         dump("v_after", s.param.v, sshape, 5);
     fv_render_state_free(&s);
     return rc;
 }

@@ -1,0 +1,273 @@
+/* The plan (net/plan.h): buffers for one batch size and one or more input sizes, sized once, then forward
+ * to the deepest needed tensor and input-gradient backward. Nothing here allocates after creation. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void fv_plan_free(fv_plan *p)
+{
+    if (!p) return;
+    const fv_backend_i *be = p->be;
+    if (be) {
+        be->free(p->act_mem);
+        be->free(p->grad_mem);
+        be->free(p->work);
+        be->free(p->weights_mem);
+    }
+    free(p->hs);
+    free(p->ws);
+    free(p->needed);
+    free(p->live);
+    free(p->act);
+    free(p->grad);
+    free(p->dw);
+    free(p->db);
+    free(p->offset);
+    free(p->cap);
+    free(p);
+}
+
+/* Views of every live tensor for the plan's current (h, w): roots at their arena offsets, slices inside. */
+static void plan_views(fv_plan *p)
+{
+    const fv_net *net = p->net;
+    for (int t = 0; t < net->ntensors; t++) {
+        if (!p->live[t]) continue;
+        int r = fv_net_root(net, t), c0 = 0;
+        for (int s = t; s != r; s = net->tensors[s].parent) c0 += net->tensors[s].c0;
+        const fv_net_tensor *rt = &net->tensors[r];
+        fv_tensor a = fv_tensor_make(p->act_mem + p->offset[r], p->n, rt->c, p->hs[r], p->ws[r]);
+        fv_tensor g = fv_tensor_make(p->grad_mem + p->offset[r], p->n, rt->c, p->hs[r], p->ws[r]);
+        p->act[t] = fv_tensor_slice(a, c0, net->tensors[t].c);
+        p->grad[t] = fv_tensor_slice(g, c0, net->tensors[t].c);
+    }
+}
+
+/* Floats each live root needs at (h, w) into need[] (max with what is there), and the conv workspace. */
+static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *work)
+{
+    const fv_net *net = p->net;
+    FV_TRY(fv_net_shapes(net, h, w, p->hs, p->ws));
+    size_t *per = malloc(sizeof(size_t) * net->ntensors);
+    if (!per) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+    fv_net_root_floats(net, p->hs, p->ws, p->live, per);
+    for (int t = 0; t < net->ntensors; t++)
+        if (p->n * per[t] > need[t]) need[t] = p->n * per[t];
+    free(per);
+    for (int i = 0; i < net->nnodes; i++) {
+        const fv_net_node *nd = &net->nodes[i];
+        if (!p->needed[i] || nd->kind != FV_NODE_CONV) continue;
+        fv_conv_desc d;
+        int oh, ow;
+        FV_TRY(fv_net_node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow));
+        d.cin = nd->cin;
+        d.cout = nd->cout;
+        size_t ws = p->be->conv2d_workspace(&d, p->n, p->hs[nd->in], p->ws[nd->in]);
+        if (ws > *work) *work = ws;
+    }
+    return FV_OK;
+}
+
+/* Weights of the nodes the plan runs: used in place on a host backend, else copied once into one device
+ * block. */
+static fv_status plan_weights(fv_plan *p)
+{
+    const fv_net *net = p->net;
+    const fv_backend_i *be = p->be;
+    const int N = net->nnodes;
+    fv_status st = FV_OK;
+    size_t wfloats = 0;
+    for (int i = 0; i < N; i++)
+        if (p->needed[i] && net->nodes[i].w) {
+            const fv_net_node *nd = &net->nodes[i];
+            size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
+            wfloats += cnt + (nd->b ? (size_t)nd->cout : 0);
+        }
+    if (!be->host_memory && wfloats) {
+        if ((st = be->alloc(&p->weights_mem, wfloats * sizeof(float))) != FV_OK) return st;
+    }
+    size_t woff = 0;
+    for (int i = 0; i < N; i++) {
+        const fv_net_node *nd = &net->nodes[i];
+        if (!p->needed[i] || !nd->w) continue;
+        if (be->host_memory) {
+            p->dw[i] = nd->w;
+            p->db[i] = nd->b;
+            continue;
+        }
+        size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
+        float *base = (float *)p->weights_mem + woff;
+        if ((st = be->upload(base, nd->w, cnt * sizeof(float))) != FV_OK) return st;
+        p->dw[i] = base;
+        woff += cnt;
+        if (nd->b) {
+            if ((st = be->upload(base + cnt, nd->b, (size_t)nd->cout * sizeof(float))) != FV_OK) return st;
+            p->db[i] = base + cnt;
+            woff += nd->cout;
+        }
+    }
+    return FV_OK;
+}
+
+fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h, int w, const int *targets,
+                         int ntargets, fv_plan **out)
+{
+    return fv_plan_create_sizes(net, be, n, &h, &w, 1, targets, ntargets, out);
+}
+
+fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n, const int *h, const int *w,
+                               int nsizes, const int *targets, int ntargets, fv_plan **out)
+{
+    *out = NULL;
+    if (nsizes < 1) return fv_fail(FV_ERR_ARG, "plan: no input size");
+    fv_plan *p = calloc(1, sizeof *p);
+    if (!p) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+    p->net = net;
+    p->be = be;
+    p->n = n;
+    const int T = net->ntensors, N = net->nnodes;
+    p->hs = calloc(T, sizeof *p->hs);
+    p->ws = calloc(T, sizeof *p->ws);
+    p->needed = calloc(N ? N : 1, 1);
+    p->live = calloc(T, 1);
+    p->act = calloc(T, sizeof *p->act);
+    p->grad = calloc(T, sizeof *p->grad);
+    p->dw = calloc(N ? N : 1, sizeof *p->dw);
+    p->db = calloc(N ? N : 1, sizeof *p->db);
+    p->offset = calloc(T, sizeof *p->offset);
+    p->cap = calloc(T, sizeof *p->cap);
+    fv_status st = FV_OK;
+    if (!p->hs || !p->ws || !p->needed || !p->live || !p->act || !p->grad || !p->dw || !p->db || !p->offset ||
+        !p->cap) {
+        st = fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < ntargets; i++) fv_net_need(net, targets[i], p->live, p->needed);
+    p->live[net->input] = 1;
+    /* Every live tensor's root holds the memory (slices are views into it), sized for the largest of the
+     * input sizes: each root gets the most any of them needs, and so does the conv workspace. */
+    for (int t = 0; t < T; t++)
+        if (p->live[t]) p->live[fv_net_root(net, t)] = 1;
+    size_t work = 0;
+    for (int k = nsizes - 1; k >= 0; k--)
+        if ((st = plan_measure(p, h[k], w[k], p->cap, &work)) != FV_OK) goto fail;
+    size_t total = 0;
+    for (int t = 0; t < T; t++) {
+        p->offset[t] = total;
+        total += p->cap[t];
+    }
+    p->h = h[0];
+    p->w = w[0];
+    p->act_floats = total;
+    p->work_floats = work;
+    if ((st = be->alloc((void **)&p->act_mem, total * sizeof(float))) != FV_OK ||
+        (st = be->alloc((void **)&p->grad_mem, total * sizeof(float))) != FV_OK ||
+        (st = be->alloc((void **)&p->work, (work ? work : 1) * sizeof(float))) != FV_OK)
+        goto fail;
+    plan_views(p);
+    if ((st = plan_weights(p)) != FV_OK) goto fail;
+    *out = p;
+    return FV_OK;
+fail:
+    fv_plan_free(p);
+    return st;
+}
+
+fv_status fv_plan_resize(fv_plan *p, int h, int w)
+{
+    if (h == p->h && w == p->w) return FV_OK;
+    size_t *need = calloc(p->net->ntensors, sizeof *need), work = 0;
+    if (!need) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+    fv_status st = plan_measure(p, h, w, need, &work);
+    for (int t = 0; st == FV_OK && t < p->net->ntensors; t++)
+        if (need[t] > p->cap[t])
+            st = fv_fail(FV_ERR_ARG, "plan: a %dx%d input needs more memory for '%s' than the plan was made for", w, h,
+                         p->net->tensors[t].name);
+    if (st == FV_OK && work > p->work_floats)
+        st = fv_fail(FV_ERR_ARG, "plan: a %dx%d input needs a larger convolution workspace than the plan was made for",
+                     w, h);
+    free(need);
+    if (st != FV_OK) {
+        fv_net_shapes(p->net, p->h, p->w, p->hs, p->ws); /* back to the size the views describe */
+        return st;
+    }
+    p->h = h;
+    p->w = w;
+    plan_views(p);
+    return FV_OK;
+}
+
+static fv_status node_forward(fv_plan *p, int i)
+{
+    const fv_net_node *nd = &p->net->nodes[i];
+    const fv_backend_i *be = p->be;
+    fv_tensor x = p->act[nd->in], y = p->act[nd->out];
+    switch (nd->kind) {
+    case FV_NODE_CONV: {
+        fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
+        int oh, ow;
+        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        return be->conv2d_fwd(&d, x, p->dw[i], p->db[i], y, p->work);
+    }
+    case FV_NODE_RELU: return be->relu_fwd(x, y);
+    case FV_NODE_POOL: {
+        fv_pool_desc d = {.kind = nd->pool};
+        int oh, ow;
+        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        return be->pool_fwd(&d, x, y);
+    }
+    case FV_NODE_LRN: return be->lrn_fwd(&nd->lrn, x, y);
+    case FV_NODE_FC: return be->fc_fwd(x, p->dw[i], p->db[i], nd->cout, y);
+    case FV_NODE_SOFTMAX: return be->softmax_fwd(x, y);
+    }
+    return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
+}
+
+static fv_status node_backward(fv_plan *p, int i, int redirect)
+{
+    const fv_net_node *nd = &p->net->nodes[i];
+    const fv_backend_i *be = p->be;
+    fv_tensor x = p->act[nd->in], y = p->act[nd->out], dx = p->grad[nd->in], dy = p->grad[nd->out];
+    switch (nd->kind) {
+    case FV_NODE_CONV: {
+        fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
+        int oh, ow;
+        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        return be->conv2d_bwd_data(&d, dy, p->dw[i], dx, p->work);
+    }
+    case FV_NODE_RELU: return be->relu_bwd(x, dy, dx, redirect);
+    case FV_NODE_POOL: {
+        fv_pool_desc d = {.kind = nd->pool};
+        int oh, ow;
+        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        return be->pool_bwd(&d, x, y, dy, dx);
+    }
+    case FV_NODE_LRN: return be->lrn_bwd(&nd->lrn, x, y, dy, dx);
+    case FV_NODE_FC: return be->fc_bwd(dy, p->dw[i], dx);
+    case FV_NODE_SOFTMAX: return be->softmax_bwd(y, dy, dx);
+    }
+    return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
+}
+
+fv_status fv_plan_forward(fv_plan *p)
+{
+    for (int i = 0; i < p->net->nnodes; i++)
+        if (p->needed[i]) {
+            fv_status st = node_forward(p, i);
+            if (st != FV_OK) return fv_fail_ctx(st, "forward '%s'", p->net->nodes[i].name);
+        }
+    return FV_OK;
+}
+
+fv_status fv_plan_zero_grad(fv_plan *p) { return p->be->zero(p->grad_mem, p->act_floats * sizeof(float)); }
+
+fv_status fv_plan_backward(fv_plan *p, int redirect_relu)
+{
+    for (int i = p->net->nnodes - 1; i >= 0; i--)
+        if (p->needed[i]) {
+            fv_status st = node_backward(p, i, redirect_relu);
+            if (st != FV_OK) return fv_fail_ctx(st, "backward '%s'", p->net->nodes[i].name);
+        }
+    return FV_OK;
+}
