@@ -1,24 +1,21 @@
 /* The batch runner: resume from journals, group jobs into passes, render, write each image atomically
- * (temp file, fsync, rename, fsync of the folder), then append and fsync one journal line. A NaN/Inf
+ * (app/output.h: temp file, fsync, rename, fsync of the folder), then append and fsync one journal line. A NaN/Inf
  * image is retried once alone with a derived seed, then recorded as failed; the rest goes on. */
 #define _POSIX_C_SOURCE 200809L
 #include "batch.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "io/jsonw.h"
+#include "core/clock.h"
+#include "core/fsutil.h"
 #include "models/model.h"
-#include "provenance.h"
+#include "output.h"
 
 void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *buf, size_t n)
 {
@@ -98,38 +95,6 @@ static void read_journals(const char *out_dir, done_set *done)
 
 /* ---------- writing ---------- */
 
-static fv_status mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return fv_fail(FV_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return fv_fail(FV_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-    return FV_OK;
-}
-
-static void fsync_dir(const char *file)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    int fd = open(slash ? dir : ".", O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-static const char *preset_name(fv_preset p)
-{
-    return p == FV_PRESET_ARTICLE ? "article" : p == FV_PRESET_LUCID ? "lucid" : "none";
-}
-
 /* The render settings of one job: the run's, with the job's size, steps, seed and preset. */
 static fv_render_config job_config(const fv_batch_opts *o, const fv_job *job)
 {
@@ -160,41 +125,8 @@ static fv_status journal_open(journal *j, const fv_batch_opts *o)
 static fv_status journal_line(journal *j, const fv_batch_opts *o, const fv_model *m, const fv_job *job, int index,
                               const char *file, const fv_render_result *r, const char *error)
 {
-    char layer[512], ts[32], settings[FV_PROVENANCE_SETTINGS_MAX];
     const fv_render_config cfg = job_config(o, job);
-    fv_provenance_settings(&cfg, o->init_path, settings, sizeof settings);
-    snprintf(layer, sizeof layer, "%s", job->stem);
-    char *slash = strchr(layer, '/');
-    if (slash) *slash = 0;
-    time_t now = time(NULL);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    FILE *f = j->f;
-    fputs("{\"key\": ", f);
-    fv_json_write_str(f, job->key);
-    fprintf(f, ", \"index\": %d, \"count\": %d, \"objective\": ", index, job->diversity > 1 ? job->diversity : 1);
-    fv_json_write_str(f, job->objective);
-    fputs(", \"layer\": ", f);
-    fv_json_write_str(f, layer);
-    if (error) {
-        fputs(", \"status\": \"failed\", \"error\": ", f);
-        fv_json_write_str(f, error);
-    } else {
-        fputs(", \"file\": ", f);
-        fv_json_write_str(f, file);
-        fputs(", \"status\": \"ok\"", f);
-    }
-    fprintf(f, ", \"seed\": %llu, \"size\": %d, \"steps\": %d, \"preset\": \"%s\", \"settings\": ",
-            (unsigned long long)job->seed, job->size, job->steps, preset_name(job->preset));
-    fv_json_write_str(f, settings);
-    if (r)
-        fprintf(f, ", \"objective_first\": %.6g, \"objective_last\": %.6g, \"seconds\": %.3f", r->obj_first,
-                r->obj_last, r->seconds);
-    if (r && r->count > 1)
-        fprintf(f, ", \"diversity_first\": %.6g, \"diversity_last\": %.6g", r->div_first, r->div_last);
-    fprintf(f, ", \"model\": \"%s\", \"time\": \"%s\"}\n", fv_model_name(m), ts);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        return fv_fail(FV_ERR_IO, "%s: cannot write the journal: %s", j->path, strerror(errno));
-    return FV_OK;
+    return fv_output_journal_line(j->f, j->path, m, job, &cfg, o->init_path, index, file, r, error);
 }
 
 /* ---------- passes ---------- */
@@ -225,13 +157,6 @@ typedef struct progress {
     int done0;
 } progress;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 typedef struct pass_ctx {
     const fv_batch_opts *o;
     fv_batch_stats *stats;
@@ -244,7 +169,7 @@ static void report(const pass_ctx *c, double frac_of_pass, int final)
 {
     const fv_batch_opts *o = c->o;
     if (!o->progress) return;
-    double t = now_s();
+    double t = fv_clock_now();
     if (!final && t - c->pg->last < (o->progress_tty ? 0.5 : 10.0)) return;
     c->pg->last = t;
     const fv_batch_stats *s = c->stats;
@@ -268,28 +193,9 @@ static void on_step(void *ctx, int step, int steps, const float *obj, int n)
 static fv_status write_image(const fv_batch_opts *o, journal *jr, const fv_model *m, const fv_job *job, int index,
                              const fv_render_result *r)
 {
-    char rel[1100], path[4096];
-    if (job->diversity > 1) snprintf(rel, sizeof rel, "%s_div%d.png", job->stem, index);
-    else snprintf(rel, sizeof rel, "%s.png", job->stem);
-    snprintf(path, sizeof path, "%s/%s", o->out_dir, rel);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = 0;
-    FV_TRY(mkdirs(dir));
+    char rel[1100];
     const fv_render_config cfg = job_config(o, job);
-    const fv_provenance prov = {.model = m, .cfg = &cfg, .init_path = o->init_path, .objective = job->objective,
-                                .job_key = job->key};
-    /* A run killed between creating its temporary file and the rename left "<path>.tmp.<pid>" behind;
-     * the image was never journalled, so it is rendered again and lands here: clear the leftovers. Shards
-     * never share an image path, so no other live process owns them. */
-    char pat[4200];
-    snprintf(pat, sizeof pat, "%s.tmp.*", path);
-    glob_t g;
-    if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
-    globfree(&g);
-    FV_TRY(fv_provenance_write_png(path, &r->image, &prov));
-    fsync_dir(path);
+    FV_TRY(fv_output_job_image(o->out_dir, m, job, &cfg, o->init_path, index, r, rel, sizeof rel));
     return journal_line(jr, o, m, job, index, rel, r, NULL);
 }
 
@@ -367,7 +273,7 @@ static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int
 fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    FV_TRY(mkdirs(o->out_dir));
+    FV_TRY(fv_mkdirs(o->out_dir));
     done_set done = {0, 0, NULL};
     read_journals(o->out_dir, &done);
     int *todo = malloc(sizeof(int) * (jobs->n ? jobs->n : 1));
@@ -390,7 +296,7 @@ fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts 
     qsort(todo, ntodo, sizeof *todo, cmp_jobs);
     journal jr = {NULL, ""};
     fv_status st = ntodo ? journal_open(&jr, o) : FV_OK;
-    progress pg = {now_s(), 0, 0};
+    progress pg = {fv_clock_now(), 0, 0};
     pass_ctx pc = {o, stats, &pg, 0, NULL};
     char layer[512] = "";
     for (int i = 0; st == FV_OK && i < ntodo;) {

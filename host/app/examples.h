@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "net/net.h"
+#include "net/receptive.h" /* fv_net_receptive_field: the crops' size */
 
 #define FV_EXAMPLES_SPECTRUM 5 /* percentiles 0, 25, 50, 75, 100 */
 
@@ -32,18 +33,6 @@ typedef struct fv_examples_report {
     int rf, jump;  /* receptive field and cumulative stride of the layer, input pixels */
     char dir[4096]; /* the folder written: OUT/examples/<layer> */
 } fv_examples_report;
-
-/* Receptive field (side of the input square a neuron of tensor t sees) and jump (input pixels between
- * neighbouring neurons) from the graph's windows: walking the nodes from the input in order, a
- * convolution or pooling of window k and stride s turns (rf, jump) into (rf + (k-1)*jump, jump*s),
- * elementwise ops (ReLU, LRN) keep them, and a concatenation takes the largest over its branches.
- * Padding is ignored (it moves the window, not its size). A global pool or a fully connected layer sees
- * the whole image: *rf = -1 then. */
-fv_status fv_net_receptive_field(const fv_net *net, int t, int *rf, int *jump);
-
-/* The file-name-safe form of a layer name ([A-Za-z0-9_-] kept, anything else '_'), the same rule the
- * gallery uses for its pages, so a gallery finds OUT/examples/<slug>/. */
-void fv_examples_slug(const char *name, char *slug, size_t n);
 
 /* The whole command: read, rank, crop, and write OUT/examples/<layer>/c<NNNN>.png (one strip per
  * channel: top K by descending max activation, bottom K by ascending, then the 5 spectrum images, each

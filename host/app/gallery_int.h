@@ -1,5 +1,5 @@
-/* Internals of the gallery shared by host/gallery.c (journals, classification, index page, build) and
- * host/gallery_page.c (sprite sheets, layer pages, HTML/URL escaping and atomic file writes). */
+/* Internals of the gallery shared by gallery.c (classification, index page, build), gallery_journal.c
+ * (reading the journals) and gallery_page.c (sprite sheets, layer pages, HTML/URL escaping). */
 #ifndef FV_GALLERY_INT_H
 #define FV_GALLERY_INT_H
 
@@ -54,6 +54,11 @@ typedef struct gl_gallery {
 
 static inline int gl_cols(const gl_layer *L) { return GL_FIXED + L->ndiv; }
 
+/* The journals of g->out_dir into g->recs (gallery_journal.c); then one record per key+index. */
+fv_status gl_read_journals(gl_gallery *g);
+void gl_dedup(gl_gallery *g);
+void gl_free_rec(gl_rec *r);
+
 /* Log a progress line (log may be NULL). */
 void gl_log(const gl_gallery *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -63,10 +68,6 @@ void gl_html(FILE *f, const char *s);
 void gl_url(FILE *f, const char *s);
 /* A journal's file path that stays inside the output folder (relative, no ".." segment). */
 int gl_safe_path(const char *s);
-
-/* Atomic text files: open path.tmp.<pid>; close renames it over path (or removes it on error). */
-FILE *gl_open(const char *path, char *tmp, size_t n);
-fv_status gl_close(FILE *f, const char *tmp, const char *path);
 
 /* The page's opening up to and inside <style> with the shared CSS (the caller adds its own rules and
  * closes with "</style></head><body>"), and the self-check script with its <pre>. */

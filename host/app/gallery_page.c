@@ -1,13 +1,12 @@
 /* The gallery's layer pages and their sprite sheets (thumbnails packed GL_GROUP channels to a PNG,
  * shown with CSS background-position, so a 1,000-channel page loads a handful of images), plus the
- * HTML helpers both pages share: escaping, the inline CSS, the self-check script, atomic writes. */
+ * HTML helpers both pages share: escaping, the inline CSS, the self-check script. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/fsutil.h"
 #include "gallery_int.h"
 #include "io/image.h"
 #include "core/status.h"
@@ -49,28 +48,6 @@ int gl_safe_path(const char *s)
         p += n + (e != NULL);
     }
     return 1;
-}
-
-FILE *gl_open(const char *path, char *tmp, size_t n)
-{
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    return fopen(tmp, "w");
-}
-
-fv_status gl_close(FILE *f, const char *tmp, const char *path)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad) {
-        remove(tmp);
-        return fv_fail(FV_ERR_IO, "%s: cannot write", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        fv_status st = fv_fail(FV_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        remove(tmp);
-        return st;
-    }
-    return FV_OK;
 }
 
 void gl_head(FILE *f, const char *title, int thumb)
@@ -227,7 +204,7 @@ static int png_size(const char *path, int *w, int *h)
     return *w > 0 && *h > 0;
 }
 
-/* The dataset-examples row of a channel (host/examples.c wrote OUT/examples/<slug>/c<NNNN>.png), under
+/* The dataset-examples row of a channel (examples_strip.c wrote OUT/examples/<slug>/c<NNNN>.png), under
  * its row of optimised images as in the article's appendix; nothing when that channel has no strip. */
 static void write_examples_row(const gl_gallery *g, FILE *f, const gl_layer *L, int row)
 {
@@ -282,21 +259,11 @@ static void write_cell(const gl_gallery *g, FILE *f, const gl_layer *L, int row,
 static fv_status write_page(gl_gallery *g, gl_layer *L, const char *sheets)
 {
     const int cols = gl_cols(L), T = g->thumb, ngroups = (L->nch + GL_GROUP - 1) / GL_GROUP;
-    size_t len = strlen(g->gdir) + strlen(L->slug) + 16;
-    char *path = malloc(len), *tmp = malloc(len + 32);
-    if (!path || !tmp) {
-        free(path);
-        free(tmp);
-        return fv_fail(FV_ERR_NOMEM, "out of memory");
-    }
-    snprintf(path, len, "%s/%s.html", g->gdir, L->slug);
-    FILE *f = gl_open(path, tmp, len + 32);
-    if (!f) {
-        fv_status st = fv_fail(FV_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(path);
-        free(tmp);
-        return st;
-    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.html", g->gdir, L->slug);
+    fv_atomic_file af;
+    FV_TRY(fv_atomic_open(&af, path, "w"));
+    FILE *f = af.f;
     char title[160];
     snprintf(title, sizeof title, "%s - feature visualization gallery", L->name);
     gl_head(f, title, T);
@@ -348,10 +315,7 @@ static fv_status write_page(gl_gallery *g, gl_layer *L, const char *sheets)
     fputs("</tbody></table>\n", f);
     gl_selfcheck(f);
     fputs("</body></html>\n", f);
-    fv_status st = gl_close(f, tmp, path);
-    free(path);
-    free(tmp);
-    return st;
+    return fv_atomic_commit(&af);
 }
 
 fv_status gl_write_layer(gl_gallery *g, gl_layer *L)

@@ -1,7 +1,7 @@
-/* Jobs of a batch run: parsed from a job file (README "Job files") or expanded from the article's
- * appendix, validated all at once, split deterministically into shards. A job renders one objective
- * (diversity > 1: that many images as one group). Its key identifies it in journals across runs,
- * batches and shards. */
+/* Jobs of a batch run: parsed from a job file (README "Job files"; jobs.c) or expanded from the article's
+ * appendix (appendix.c), validated all at once, split deterministically into shards (shard.c). A job
+ * renders one objective (diversity > 1: that many images as one group). Its key identifies it in journals
+ * across runs, batches and shards (job_names.c). */
 #ifndef FV_JOBS_H
 #define FV_JOBS_H
 
@@ -32,6 +32,11 @@ typedef struct fv_job_defaults {
     fv_preset preset;
 } fv_job_defaults;
 
+/* The transform presets by name ("article", "lucid", "none"), as job files, the command line and every
+ * output line write them; parse returns 0 for any other name. */
+const char *fv_preset_name(fv_preset p);
+int fv_preset_parse(const char *name, fv_preset *p);
+
 void fv_jobs_free(fv_joblist *jl);
 /* Fill in key and stem from the other fields (the objective must already be canonical). */
 void fv_job_finish(fv_job *j, const fv_model *m);
@@ -46,6 +51,8 @@ fv_status fv_jobs_parse_file(const char *path, const fv_model *m, const fv_job_d
  * nlayers 0: mixed3a..mixed5b. */
 fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nlayers, int post_relu,
                            const fv_job_defaults *def, fv_joblist *out);
+/* Keep the jobs of the first n channels of each layer (appendix --channels). */
+void fv_jobs_first_channels(fv_joblist *jl, int n);
 /* Write jobs as a job file that fv_jobs_parse_file reads back to the same jobs. */
 fv_status fv_jobs_write(const char *path, const fv_joblist *jl);
 /* Keep shard k of n (0 <= k < n): job i stays when i % n == k. */

@@ -1,58 +1,48 @@
-/* What the command line's files share: the parsed arguments and a few helpers (host/main.c), and the
- * batch commands (host/cli_batch.c: render --batch, appendix, gallery) and dataset examples
- * (host/cli_examples.c). */
+/* The commands of featvis-cuda (main.c's dispatch table) and the option groups of their own, one file
+ * per command group: cli_render.c (render), cli_batch.c (render --batch, appendix, gallery), cli_infer.c
+ * (classify, activations, layers), cli_interp.c (interpolate), cli_figures.c (figures), cli_examples.c
+ * (examples). Each command parses its options from the words after the command (args.h), calls the
+ * library, prints, and returns the exit code: 0 done, 1 failed, 2 bad usage (batch runs: 3 some images
+ * failed, 4 interrupted). */
 #ifndef FV_CLI_H
 #define FV_CLI_H
 
-#include <stddef.h>
+#include "args.h"
 
-#include "featvis/featvis.h"
+int cmd_render(const cli_argv *a);
+int cmd_appendix(const cli_argv *a);
+int cmd_gallery(const cli_argv *a);
+int cmd_classify(const cli_argv *a);
+int cmd_activations(const cli_argv *a);
+int cmd_layers(const cli_argv *a);
+int cmd_interpolate(const cli_argv *a);
+int cmd_figures(const cli_argv *a);
+int cmd_examples(const cli_argv *a);
 
-typedef struct cli {
-    const char *command, *output, *weights, *labels, *layer;
-    const char *jobs, *shard, *layers, *write_jobs, *which, *init_path;
-    int skip_invalid, channels, thumb, diversity_given;
-    fv_model_kind model;
-    fv_render_config cfg;
-    int json, top, diversity, verbose;
-    const char *images; /* examples: --images DIR */
-    int crop;           /* examples: --crop PX, side of each crop in the strips (0 = 96) */
-    int size_given;     /* --size was on the command line (examples defaults to 224, not render's 128) */
-    int frames;         /* interpolate: --frames (0 = 6) */
-    float alignment;    /* interpolate: --alignment (default 0.1, set in main) */
-    float align_decay;  /* interpolate: --alignment-decay (0 = the default, 5) */
-    const char *align_layers; /* interpolate: --alignment-layers L1,L2 (NULL = the model's default) */
-    int post_relu;      /* appendix: --post-relu (optimise the post-ReLU tensors instead of _pre_relu) */
-    const char **pos;
-    int npos;
-    char **av, **marks; /* argv copy for getopt, with negative objectives hidden behind marks */
-    const char **hidden;
-    int argc;
-} cli;
+/* The commands' own option groups (args.c lists them with the common ones). */
+extern const cli_group CLI_RENDER_OWN; /* --json */
+extern const cli_group CLI_BATCH;      /* --batch, --shard, --skip-invalid (render --batch, appendix) */
+extern const cli_group CLI_APPENDIX;   /* --layers, --post-relu, --channels, --write-jobs */
+extern const cli_group CLI_GALLERY;    /* --thumb */
+extern const cli_group CLI_INFER;      /* --top, --labels, --layer (classify, activations, examples) */
+extern const cli_group CLI_EXAMPLES;   /* --images, --crop */
+extern const cli_group CLI_INTERP;     /* --frames, --alignment, --alignment-decay, --alignment-layers */
+extern const cli_group CLI_FIGURES;    /* --which */
 
-/* "featvis-cuda: <message> (see featvis-cuda --help)" on stderr; returns 2. */
-int usage_error(const char *fmt, const char *arg);
-/* $FEATVIS_WEIGHTS, else the cache path (written into buf); NULL if neither can be formed. */
-const char *default_weights(char *buf, size_t n);
-/* Load --weights or the default; 0 on success, else the exit code (an error line was printed). */
-int load_model(cli *c, fv_model **m);
+typedef struct cli_batch {
+    const char *jobs;  /* --batch JOBS */
+    const char *shard; /* --shard K/N */
+    int skip_invalid;
+} cli_batch;
 
-/* 1 if s ends with suf. */
-int ends_with(const char *s, const char *suf);
+typedef struct cli_infer {
+    int top;            /* --top K (0: the command's default) */
+    const char *labels; /* --labels FILE */
+    const char *layer;  /* --layer L */
+} cli_infer;
 
-int cmd_classify(cli *c);
-int cmd_activations(cli *c);
-int cmd_layers(cli *c);
-int cmd_batch(cli *c);
-int cmd_appendix(cli *c);
-int cmd_gallery(cli *c);
-int cmd_figures(cli *c);
-/* examples --images DIR --layer L [-o OUT] [--top K] [--size S] [--crop PX] (host/cli_examples.c) */
-int cmd_examples(cli *c);
-/* interpolate OBJ_A OBJ_B [--frames N] [--alignment W] [-o DIR] (host/cli_interp.c) */
-int cmd_interpolate(cli *c);
-/* The alignment settings of --alignment, --alignment-decay, --alignment-layers (layer names point into
- * buf); 0, or 2 after a usage error line. */
-int cli_alignment(const cli *c, fv_alignment *al, char *buf, size_t n);
+/* render --batch JOBS (cli_batch.c): the job file rendered into -o (default "out"), the render options
+ * as the job lines' defaults. */
+int cli_run_batch(const cli_common *c, const cli_render *r, const cli_batch *b, const char **pos, int npos);
 
 #endif

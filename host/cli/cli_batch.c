@@ -10,9 +10,71 @@
 #include <unistd.h>
 
 #include "app/batch.h"
-#include "cli.h"
 #include "app/gallery.h"
+#include "cli.h"
 
+/* ---------- the options ---------- */
+
+enum { B_JOBS, B_SHARD, B_SKIPINV };
+
+static int apply_batch(void *dest, int id, const char *arg)
+{
+    cli_batch *b = dest;
+    if (id == B_JOBS) b->jobs = arg;
+    else if (id == B_SHARD) b->shard = arg;
+    else b->skip_invalid = 1;
+    return 0;
+}
+
+static const struct option BATCH_OPTIONS[] = {{"batch", required_argument, 0, B_JOBS},
+                                              {"shard", required_argument, 0, B_SHARD},
+                                              {"skip-invalid", no_argument, 0, B_SKIPINV},
+                                              {0, 0, 0, 0}};
+const cli_group CLI_BATCH = {BATCH_OPTIONS, apply_batch, sizeof(cli_batch)};
+
+typedef struct appendix_opts {
+    const char *layers, *write_jobs;
+    int channels, post_relu;
+} appendix_opts;
+
+enum { A_LAYERS, A_POSTRELU, A_CHANNELS, A_WRITEJOBS };
+
+static int apply_appendix(void *dest, int id, const char *arg)
+{
+    appendix_opts *o = dest;
+    long v;
+    switch (id) {
+    case A_LAYERS: o->layers = arg; break;
+    case A_POSTRELU: o->post_relu = 1; break;
+    case A_WRITEJOBS: o->write_jobs = arg; break;
+    case A_CHANNELS:
+        if (!cli_int("--channels", arg, 1, 100000, &v)) return 2;
+        o->channels = (int)v;
+        break;
+    }
+    return 0;
+}
+
+static const struct option APPENDIX_OPTIONS[] = {{"layers", required_argument, 0, A_LAYERS},
+                                                 {"post-relu", no_argument, 0, A_POSTRELU},
+                                                 {"channels", required_argument, 0, A_CHANNELS},
+                                                 {"write-jobs", required_argument, 0, A_WRITEJOBS},
+                                                 {0, 0, 0, 0}};
+const cli_group CLI_APPENDIX = {APPENDIX_OPTIONS, apply_appendix, sizeof(appendix_opts)};
+
+static int apply_thumb(void *dest, int id, const char *arg)
+{
+    long v;
+    (void)id;
+    if (!cli_int("--thumb", arg, 16, 1024, &v)) return 2;
+    *(int *)dest = (int)v;
+    return 0;
+}
+
+static const struct option GALLERY_OPTIONS[] = {{"thumb", required_argument, 0, 0}, {0, 0, 0, 0}};
+const cli_group CLI_GALLERY = {GALLERY_OPTIONS, apply_thumb, sizeof(int)};
+
+/* ---------- running jobs ---------- */
 
 static volatile int g_stop;
 static void on_signal(int sig)
@@ -31,18 +93,18 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static fv_job_defaults job_defaults(const cli *c)
+static fv_job_defaults job_defaults(const cli_render *r)
 {
-    fv_job_defaults d = {c->cfg.size, c->cfg.steps, c->diversity_given ? c->diversity : 1, c->cfg.seed, c->cfg.preset};
+    fv_job_defaults d = {r->cfg.size, r->cfg.steps, r->diversity_given ? r->diversity : 1, r->cfg.seed, r->cfg.preset};
     return d;
 }
 
 /* Shard, signals, progress, then the run; exit 0 done, 3 some images failed, 4 interrupted, 1 error. */
-static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
+static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b, fv_model *m, fv_joblist *jl)
 {
     int k = 0, n = 0;
-    if (c->shard) {
-        if (fv_shard_parse(c->shard, &k, &n) != FV_OK) {
+    if (b->shard) {
+        if (fv_shard_parse(b->shard, &k, &n) != FV_OK) {
             fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
             return 2;
         }
@@ -51,16 +113,16 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
     const char *out = c->output ? c->output : "out";
     fv_backend_kind be;
     const char *notice;
-    if (fv_backend_resolve(c->cfg.backend, &be, &notice) != FV_OK) {
+    if (fv_backend_resolve(c->backend, &be, &notice) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         return 1;
     }
     if (notice) fprintf(stderr, "%s\n", notice);
-    fv_batch_opts o = {out, k, n, c->cfg, &g_stop, stderr, isatty(2), c->init_path};
+    fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path};
     char jpath[4200];
     fv_batch_journal_path(out, k, n, jpath, sizeof jpath);
-    fprintf(stderr, "batch: %d jobs%s%s into %s (journal %s), %s, backend %s\n", jl->n, c->shard ? ", shard " : "",
-            c->shard ? c->shard : "", out, jpath, fv_model_name(m), fv_backend_name(be));
+    fprintf(stderr, "batch: %d jobs%s%s into %s (journal %s), %s, backend %s\n", jl->n, b->shard ? ", shard " : "",
+            b->shard ? b->shard : "", out, jpath, fv_model_name(m), fv_backend_name(be));
     fv_batch_stats st;
     fv_status s = fv_batch_run(m, jl, &o, &st);
     fprintf(stderr, "batch: %d images: %d rendered now, %d already done, %d failed, in %d passes\n", st.images_total,
@@ -76,90 +138,100 @@ static int run_jobs(cli *c, fv_model *m, fv_joblist *jl)
     return st.images_failed ? 3 : 0;
 }
 
-int cmd_batch(cli *c)
+int cli_run_batch(const cli_common *c, const cli_render *r, const cli_batch *b, const char **pos, int npos)
 {
-    if (c->npos)
+    if (npos)
         return usage_error("--batch takes no objectives on the command line (got '%s'); they go in the job file",
-                           c->pos[0]);
+                           pos[0]);
     catch_signals();
     fv_model *m;
     int rc = load_model(c, &m);
     if (rc) return rc;
-    fv_job_defaults d = job_defaults(c);
+    fv_job_defaults d = job_defaults(r);
     fv_joblist jl = {0, 0, NULL};
-    fv_status ps = fv_jobs_parse_file(c->jobs, m, &d, c->skip_invalid, stderr, &jl);
+    fv_status ps = fv_jobs_parse_file(b->jobs, m, &d, b->skip_invalid, stderr, &jl);
     if (ps != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s; nothing rendered\n", fv_last_error());
         fv_model_free(m);
         return ps == FV_ERR_ARG ? 2 : 1;
     }
-    rc = run_jobs(c, m, &jl);
+    rc = run_jobs(c, r, b, m, &jl);
     fv_jobs_free(&jl);
     fv_model_free(m);
     return rc;
 }
 
-/* The channel number of an appendix objective: the digits after its last ':'. */
-static int objective_channel(const char *obj)
-{
-    const char *p = strrchr(obj, ':');
-    return p ? atoi(p + 1) : -1;
-}
+/* ---------- appendix ---------- */
 
-int cmd_appendix(cli *c)
+/* The appendix's jobs written to --write-jobs, or rendered. */
+static int appendix(const cli_common *c, const cli_render *r, const cli_batch *b, const appendix_opts *o, fv_model *m)
 {
-    if (!c->write_jobs) catch_signals();
-    fv_model *m;
-    int rc = load_model(c, &m);
-    if (rc) return rc;
     char buf[1024];
     const char *layers[64];
-    int nl = 0;
-    if (c->layers) {
-        snprintf(buf, sizeof buf, "%s", c->layers);
+    int nl = 0, rc = 0;
+    if (o->layers) {
+        snprintf(buf, sizeof buf, "%s", o->layers);
         for (char *t = strtok(buf, ","); t && nl < 64; t = strtok(NULL, ",")) layers[nl++] = t;
     }
-    fv_job_defaults d = job_defaults(c);
+    fv_job_defaults d = job_defaults(r);
     fv_joblist jl = {0, 0, NULL};
-    if (fv_jobs_appendix(m, layers, nl, c->post_relu, &d, &jl) != FV_OK) {
+    if (fv_jobs_appendix(m, layers, nl, o->post_relu, &d, &jl) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
-        fv_model_free(m);
         return 2;
     }
-    if (c->channels > 0) { /* keep the first N channels of each layer */
-        int w = 0;
-        for (int i = 0; i < jl.n; i++)
-            if (objective_channel(jl.jobs[i].objective) < c->channels) jl.jobs[w++] = jl.jobs[i];
-        jl.n = w;
-    }
+    if (o->channels > 0) fv_jobs_first_channels(&jl, o->channels);
     int images = 0;
     for (int i = 0; i < jl.n; i++) images += jl.jobs[i].diversity > 1 ? jl.jobs[i].diversity : 1;
-    if (c->write_jobs) {
-        if (fv_jobs_write(c->write_jobs, &jl) != FV_OK) {
-            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
-            rc = 1;
-        } else {
-            printf("%d jobs, %d images -> %s\n", jl.n, images, c->write_jobs);
-        }
+    if (!o->write_jobs) rc = run_jobs(c, r, b, m, &jl);
+    else if (fv_jobs_write(o->write_jobs, &jl) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        rc = 1;
     } else {
-        rc = run_jobs(c, m, &jl);
+        printf("%d jobs, %d images -> %s\n", jl.n, images, o->write_jobs);
     }
     fv_jobs_free(&jl);
+    return rc;
+}
+
+int cmd_appendix(const cli_argv *a)
+{
+    cli_common c = {0};
+    cli_render r;
+    cli_batch b = {0};
+    appendix_opts o = {0};
+    cli_render_defaults(&r);
+    const cli_use use[] = {{&CLI_COMMON, &c}, {&CLI_RENDER, &r}, {&CLI_BATCH, &b}, {&CLI_APPENDIX, &o}};
+    const char **pos;
+    int npos, rc = cli_parse(a, use, 4, &pos, &npos);
+    free(pos);
+    if (rc) return rc;
+    if (!o.write_jobs) catch_signals();
+    fv_model *m;
+    if ((rc = load_model(&c, &m))) return rc;
+    rc = appendix(&c, &r, &b, &o, m);
     fv_model_free(m);
     return rc;
 }
 
-int cmd_gallery(cli *c)
+/* ---------- gallery ---------- */
+
+int cmd_gallery(const cli_argv *a)
 {
-    if (c->npos != 1) return usage_error("gallery takes the output folder of a batch run%s", "");
+    cli_common c = {0};
+    int thumb = 0;
+    const cli_use use[] = {{&CLI_COMMON, &c}, {&CLI_GALLERY, &thumb}};
+    const char **pos;
+    int npos, rc = cli_parse(a, use, 2, &pos, &npos);
+    if (!rc && npos != 1) rc = usage_error("gallery takes the output folder of a batch run%s", "");
+    if (rc) return free(pos), rc;
     fv_model *m = NULL;
     char buf[1024];
-    const char *path = c->weights ? c->weights : default_weights(buf, sizeof buf);
-    if (path && access(path, R_OK) == 0 && fv_model_load(path, c->model, &m) != FV_OK) m = NULL;
+    const char *path = c.weights ? c.weights : default_weights(buf, sizeof buf);
+    if (path && access(path, R_OK) == 0 && fv_model_load(path, c.model, &m) != FV_OK) m = NULL;
     if (!m) fprintf(stderr, "note: no model loaded; channels are not grouped by inception branch\n");
-    fv_status s = fv_gallery_build(c->pos[0], m, c->thumb, stderr);
+    fv_status s = fv_gallery_build(pos[0], m, thumb, stderr);
     if (s != FV_OK) fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
     fv_model_free(m);
+    free(pos);
     return s == FV_OK ? 0 : 1;
 }
-

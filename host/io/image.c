@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "core/fsutil.h"
 
 /* Far beyond any input or render size; refusing larger images before allocating keeps w*h*3 well
  * inside int and size_t arithmetic and stops a hostile header from requesting gigabytes. */
@@ -392,12 +393,10 @@ fv_status fv_image_write_png(const char *path, const fv_image *img, const char *
 
     fv_status st = FV_OK;
     struct png_wr w = {.path = path};
-    int created = 0;
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
+    fv_atomic_file af = {0};
     unsigned char *row = malloc((size_t)3 * img->w);
     png_textp text = calloc(nkv > 0 ? (size_t)nkv : 1, sizeof *text);
-    if (!tmp || !row || !text) {
+    if (!row || !text) {
         st = fv_fail(FV_ERR_NOMEM, "%s: cannot allocate PNG write buffers", path);
         goto done;
     }
@@ -408,16 +407,9 @@ fv_status fv_image_write_png(const char *path, const fv_image *img, const char *
         text[i].text = (png_charp)values[i];
         text[i].text_length = strlen(values[i]);
     }
-
-    /* Written beside the target and renamed over it, so a reader never sees a half-written PNG and
-     * a failed write leaves any previous file intact. */
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-    w.fp = fopen(tmp, "wb");
-    if (!w.fp) {
-        st = fv_fail(FV_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        goto done;
-    }
-    created = 1;
+    /* Written beside the target and renamed over it (core/fsutil.h). */
+    if ((st = fv_atomic_open(&af, path, "wb")) != FV_OK) goto done;
+    w.fp = af.f;
     w.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &w, wr_error, quiet_warning);
     if (w.png) w.info = png_create_info_struct(w.png);
     if (!w.png || !w.info) {
@@ -429,27 +421,11 @@ fv_status fv_image_write_png(const char *path, const fv_image *img, const char *
         st = FV_ERR_IO; /* message recorded by wr_error */
         goto done;
     }
-    if (fflush(w.fp) != 0 || fsync(fileno(w.fp)) != 0) {
-        st = fv_fail(FV_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        goto done;
-    }
-    int rc = fclose(w.fp);
-    w.fp = NULL;
-    if (rc != 0) {
-        st = fv_fail(FV_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        st = fv_fail(FV_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        goto done;
-    }
-    created = 0;
+    st = fv_atomic_commit(&af);
 
 done:
     if (w.png) png_destroy_write_struct(&w.png, w.info ? &w.info : NULL);
-    if (w.fp) fclose(w.fp);
-    if (created) remove(tmp);
-    free(tmp);
+    if (af.tmp) fv_atomic_abort(&af);
     free(row);
     free(text);
     return st;

@@ -21,11 +21,11 @@ fv_status fv_image_resize(const fv_image *src, int w, int h, fv_image *dst);
  * n-1 bytes). FV_ERR_ARG if the file has no such key. */
 fv_status fv_image_read_png_text(const char *path, const char *key, char *buf, size_t n);
 
-/* A baseline or progressive JPEG (greyscale, YCbCr, RGB or CMYK) into planar float RGB (host/jpeg.c).
+/* A baseline or progressive JPEG (greyscale, YCbCr, RGB or CMYK) into planar float RGB (jpeg.c).
  * A truncated file is FV_ERR_FORMAT, not a grey-filled image; other libjpeg warnings are ignored. */
 fv_status fv_image_read_jpeg(const char *path, fv_image *out);
 
-/* PNG or JPEG, told apart by the file's signature, not its name (host/jpeg.c). Anything else is
+/* PNG or JPEG, told apart by the file's signature, not its name (jpeg.c). Anything else is
  * FV_ERR_FORMAT ("not a PNG or JPEG file"); an unreadable file FV_ERR_IO. */
 fv_status fv_image_read(const char *path, fv_image *out);
 

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "core/fsutil.h"
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -86,44 +87,22 @@ fv_status fv_npy_write(const char *path, const float *data, const int64_t *shape
     pre[8] = (unsigned char)(hlen & 0xff);
     pre[9] = (unsigned char)(hlen >> 8);
 
-    /* Written beside the target and renamed over it: a reader never sees a partial file and a failed
-     * write leaves the previous one intact. */
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    if (!tmp) return fv_fail(FV_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        fv_status st = fv_fail(FV_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    int bad = write_all(fp, pre, sizeof pre) || write_all(fp, hdr, hlen);
+    /* Written beside the target and renamed over it (core/fsutil.h). */
+    fv_atomic_file af;
+    FV_TRY(fv_atomic_open(&af, path, "wb"));
+    int bad = write_all(af.f, pre, sizeof pre) || write_all(af.f, hdr, hlen);
     unsigned char buf[NPY_CHUNK * 4];
     for (size_t i = 0; i < count && !bad; i += NPY_CHUNK) {
         size_t m = count - i < NPY_CHUNK ? count - i : NPY_CHUNK;
         for (size_t j = 0; j < m; j++) put_f32le(buf + 4 * j, data[i + j]);
-        bad = write_all(fp, buf, 4 * m);
-    }
-    if (!bad) bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    int err = errno;
-    if (fclose(fp) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        fv_status st = fv_fail(FV_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return st;
+        bad = write_all(af.f, buf, 4 * m);
     }
     if (bad) {
-        remove(tmp);
-        free(tmp);
+        int err = errno;
+        fv_atomic_abort(&af);
         return fv_fail(FV_ERR_IO, "%s: cannot write: %s", path, strerror(err ? err : EIO));
     }
-    free(tmp);
-    return FV_OK;
+    return fv_atomic_commit(&af);
 }
 
 /* ---------- header parsing ---------- */
@@ -257,7 +236,8 @@ static const char *parse_header(const char *s, struct npy_header *h)
 
 /* ---------- reading ---------- */
 
-static fv_status read_body(const char *path, FILE *fp, float **data, int64_t *shape, int *ndim, int maxdim)
+/* The preamble and the header dict, checked against what this reader supports; *item: bytes per value. */
+static fv_status read_header(const char *path, FILE *fp, int maxdim, struct npy_header *h, size_t *item)
 {
     unsigned char pre[12];
     size_t got = fread(pre, 1, 8, fp);
@@ -288,23 +268,28 @@ static fv_status read_body(const char *path, FILE *fp, float **data, int64_t *sh
         free(hdr);
         return fv_fail(FV_ERR_FORMAT, "%s: bad .npy header: NUL byte in header", path);
     }
-    struct npy_header h;
-    const char *why = parse_header(hdr, &h);
+    const char *why = parse_header(hdr, h);
     free(hdr);
     if (why) return fv_fail(FV_ERR_FORMAT, "%s: bad .npy header: %s", path, why);
 
-    size_t item;
-    if (strcmp(h.descr, "<f4") == 0)
-        item = 4;
-    else if (strcmp(h.descr, "<f8") == 0)
-        item = 8;
+    if (strcmp(h->descr, "<f4") == 0)
+        *item = 4;
+    else if (strcmp(h->descr, "<f8") == 0)
+        *item = 8;
     else
-        return fv_fail(FV_ERR_FORMAT, "%s: unsupported dtype '%s' (only '<f4' and '<f8' are read)", path, h.descr);
-    if (h.fortran)
+        return fv_fail(FV_ERR_FORMAT, "%s: unsupported dtype '%s' (only '<f4' and '<f8' are read)", path, h->descr);
+    if (h->fortran)
         return fv_fail(FV_ERR_FORMAT, "%s: Fortran-order array not supported (save a C-contiguous array)", path);
-    if (h.ndim > maxdim)
-        return fv_fail(FV_ERR_SHAPE, "%s: array has %d dimensions, at most %d expected", path, h.ndim, maxdim);
+    if (h->ndim > maxdim)
+        return fv_fail(FV_ERR_SHAPE, "%s: array has %d dimensions, at most %d expected", path, h->ndim, maxdim);
+    return FV_OK;
+}
 
+static fv_status read_body(const char *path, FILE *fp, float **data, int64_t *shape, int *ndim, int maxdim)
+{
+    struct npy_header h;
+    size_t item = 4;
+    FV_TRY(read_header(path, fp, maxdim, &h, &item));
     size_t count = 1;
     for (int i = 0; i < h.ndim; i++) {
         if (h.dims[i] > 0 && count > SIZE_MAX / 8 / (uint64_t)h.dims[i])
