@@ -1,133 +1,335 @@
-/* The CUDA backend table: device memory through the CUDA runtime, every op a twin from cuda/ops_cuda.h.
- * Host-side arrays (affine maps, objective terms and values) stay host pointers, as the interface says. */
+/* The CUDA backend: its op table, whose entries pass the instance context on to the CUDA twins (cuda/ops_cuda.h,
+ * defined in the .cu files of cuda/ and kernels/), device memory through the CUDA runtime on the context's
+ * stream, and the instance init and close. Host-side arrays (affine maps, objective terms and values) stay host
+ * pointers, as the interface says. */
 #include <cuda_runtime.h>
 
 #include "backend_cuda.h"
 #include "context.h"
 #include "ops_cuda.h"
 
-static fv_status cuda_alloc(void **p, size_t bytes)
+/* ---------- memory ---------- */
+
+static fv_status cu_alloc(void *ctx, void **p, size_t bytes)
 {
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    fv_cuda_ctx *c = ctx;
     *p = NULL;
+    FV_TRY(fv_cuda_enter(c));
     cudaError_t e = cudaMalloc(p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
         *p = NULL;
         return fv_fail(e == cudaErrorMemoryAllocation ? FV_ERR_NOMEM : FV_ERR_BACKEND,
                        "cudaMalloc of %zu bytes failed: %s", bytes, cudaGetErrorString(e));
     }
-    FV_CUDA_CHECK(cudaMemsetAsync(*p, 0, bytes, ctx->stream));
+    FV_CUDA_CHECK(cudaMemsetAsync(*p, 0, bytes, c->stream));
     return FV_OK;
 }
 
-static void cuda_free(void *p)
+static void cu_free(void *ctx, void *p)
 {
-    if (p) cudaFree(p);
+    if (!p) return;
+    if (ctx) cudaSetDevice(((fv_cuda_ctx *)ctx)->device);
+    cudaFree(p);
 }
 
-static fv_status cuda_upload(void *dst, const void *src, size_t bytes)
+/* Synchronous with respect to the host buffer: the caller may reuse or read it at once. */
+static fv_status copy(fv_cuda_ctx *c, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind)
 {
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    /* Synchronous with respect to the host buffer: the caller may reuse src at once. */
-    FV_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx->stream));
-    FV_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    FV_TRY(fv_cuda_enter(c));
+    FV_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, c->stream));
+    FV_CUDA_CHECK(cudaStreamSynchronize(c->stream));
     return FV_OK;
 }
 
-static fv_status cuda_download(void *dst, const void *src, size_t bytes)
+static fv_status cu_upload(void *ctx, void *dst, const void *src, size_t bytes)
 {
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    FV_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx->stream));
-    FV_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    return copy(ctx, dst, src, bytes, cudaMemcpyHostToDevice);
+}
+
+static fv_status cu_download(void *ctx, void *dst, const void *src, size_t bytes)
+{
+    return copy(ctx, dst, src, bytes, cudaMemcpyDeviceToHost);
+}
+
+static fv_status cu_zero(void *ctx, void *dst, size_t bytes)
+{
+    fv_cuda_ctx *c = ctx;
+    FV_TRY(fv_cuda_enter(c));
+    FV_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, c->stream));
     return FV_OK;
 }
 
-static fv_status cuda_zero(void *dst, size_t bytes)
+static fv_status cu_mem_info(void *ctx, size_t *free_bytes, size_t *total_bytes)
 {
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    FV_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, ctx->stream));
-    return FV_OK;
-}
-
-static fv_status cuda_mem_info(size_t *free_bytes, size_t *total_bytes)
-{
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     FV_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
     return FV_OK;
 }
 
-static fv_status cuda_fft_create(int n, int h, int w, void **plan)
+static void cu_close(void *ctx) { fv_cuda_ctx_destroy(ctx); }
+
+/* ---------- the ops: the CUDA twins, given the context ---------- */
+
+static size_t cu_conv2d_workspace(void *ctx, const fv_conv_desc *d, int n, int h, int w)
 {
-    return fv_fft_plan_create_cuda(n, h, w, (fv_fft_plan_cuda **)plan);
+    return fv_conv2d_workspace_cuda(ctx, d, n, h, w);
 }
 
-static void cuda_fft_free(void *plan) { fv_fft_plan_free_cuda(plan); }
-
-static fv_status cuda_s2i(void *plan, const float *spec, const float *scale, float *img)
+static fv_status cu_conv2d_fwd(void *ctx, const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
+                               fv_tensor y, float *work)
 {
-    return fv_spectrum_to_image_cuda(plan, spec, scale, img);
+    return fv_conv2d_fwd_cuda(ctx, d, x, wt, bias, y, work);
 }
 
-static fv_status cuda_s2i_bwd(void *plan, const float *dimg, const float *scale, float *dspec)
+static fv_status cu_conv2d_bwd_data(void *ctx, const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx,
+                                    float *work)
 {
-    return fv_spectrum_to_image_bwd_cuda(plan, dimg, scale, dspec);
+    return fv_conv2d_bwd_data_cuda(ctx, d, dy, wt, dx, work);
 }
 
-static fv_status cuda_i2s(void *plan, const float *img, const float *scale, float *spec)
+static fv_status cu_relu_fwd(void *ctx, fv_tensor x, fv_tensor y)
 {
-    return fv_image_to_spectrum_cuda(plan, img, scale, spec);
+    return fv_relu_fwd_cuda(ctx, x, y);
 }
 
-const fv_backend_i fv_backend_cuda = {
+static fv_status cu_relu_bwd(void *ctx, fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect)
+{
+    return fv_relu_bwd_cuda(ctx, x, dy, dx, redirect);
+}
+
+static fv_status cu_pool_fwd(void *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y)
+{
+    return fv_pool_fwd_cuda(ctx, d, x, y);
+}
+
+static fv_status cu_pool_bwd(void *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
+{
+    return fv_pool_bwd_cuda(ctx, d, x, y, dy, dx);
+}
+
+static fv_status cu_lrn_fwd(void *ctx, const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
+{
+    return fv_lrn_fwd_cuda(ctx, d, x, y);
+}
+
+static fv_status cu_lrn_bwd(void *ctx, const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
+{
+    return fv_lrn_bwd_cuda(ctx, d, x, y, dy, dx);
+}
+
+static fv_status cu_fc_fwd(void *ctx, fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y)
+{
+    return fv_fc_fwd_cuda(ctx, x, wt, bias, nout, y);
+}
+
+static fv_status cu_fc_bwd(void *ctx, fv_tensor dy, const float *wt, fv_tensor dx)
+{
+    return fv_fc_bwd_cuda(ctx, dy, wt, dx);
+}
+
+static fv_status cu_softmax_fwd(void *ctx, fv_tensor x, fv_tensor y)
+{
+    return fv_softmax_fwd_cuda(ctx, x, y);
+}
+
+static fv_status cu_softmax_bwd(void *ctx, fv_tensor y, fv_tensor dy, fv_tensor dx)
+{
+    return fv_softmax_bwd_cuda(ctx, y, dy, dx);
+}
+
+static fv_status cu_fft_plan_create(void *ctx, int n, int h, int w, void **plan)
+{
+    return fv_fft_plan_create_cuda(ctx, n, h, w, (fv_fft_plan_cuda **)plan);
+}
+
+static void cu_fft_plan_free(void *ctx, void *plan)
+{
+    fv_fft_plan_free_cuda(ctx, (fv_fft_plan_cuda *)plan);
+}
+
+static fv_status cu_spectrum_to_image(void *ctx, void *plan, const float *spec, const float *scale, float *img)
+{
+    return fv_spectrum_to_image_cuda(ctx, (fv_fft_plan_cuda *)plan, spec, scale, img);
+}
+
+static fv_status cu_spectrum_to_image_bwd(void *ctx, void *plan, const float *dimg, const float *scale, float *dspec)
+{
+    return fv_spectrum_to_image_bwd_cuda(ctx, (fv_fft_plan_cuda *)plan, dimg, scale, dspec);
+}
+
+static fv_status cu_image_to_spectrum(void *ctx, void *plan, const float *img, const float *scale, float *spec)
+{
+    return fv_image_to_spectrum_cuda(ctx, (fv_fft_plan_cuda *)plan, img, scale, spec);
+}
+
+static fv_status cu_colour_fwd(void *ctx, int n, int hw, int decorrelate, const float *t, float *rgb)
+{
+    return fv_colour_fwd_cuda(ctx, n, hw, decorrelate, t, rgb);
+}
+
+static fv_status cu_colour_bwd(void *ctx, int n, int hw, int decorrelate, const float *rgb, const float *drgb,
+                               float *dt)
+{
+    return fv_colour_bwd_cuda(ctx, n, hw, decorrelate, rgb, drgb, dt);
+}
+
+static fv_status cu_resample_fwd(void *ctx, int n, int c, int h, int w, const float *src, const fv_affine *maps,
+                                 float pad, int oh, int ow, float *dst)
+{
+    return fv_resample_fwd_cuda(ctx, n, c, h, w, src, maps, pad, oh, ow, dst);
+}
+
+static fv_status cu_resample_bwd(void *ctx, int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
+                                 const float *ddst, float *dsrc)
+{
+    return fv_resample_bwd_cuda(ctx, n, c, h, w, maps, oh, ow, ddst, dsrc);
+}
+
+static fv_status cu_tfchain_fwd(void *ctx, int nimg, int c, const fv_tfchain *chains, const float *src, float *dst)
+{
+    return fv_tfchain_fwd_cuda(ctx, nimg, c, chains, src, dst);
+}
+
+static fv_status cu_tfchain_bwd(void *ctx, int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc)
+{
+    return fv_tfchain_bwd_cuda(ctx, nimg, c, chains, ddst, dsrc);
+}
+
+static fv_status cu_preprocess_fwd(void *ctx, int n, int hw, const int perm[3], float scale, const float mean[3],
+                                   const float *rgb, float *out)
+{
+    return fv_preprocess_fwd_cuda(ctx, n, hw, perm, scale, mean, rgb, out);
+}
+
+static fv_status cu_preprocess_bwd(void *ctx, int n, int hw, const int perm[3], float scale, const float *dout,
+                                   float *drgb)
+{
+    return fv_preprocess_bwd_cuda(ctx, n, hw, perm, scale, dout, drgb);
+}
+
+static fv_status cu_adam(void *ctx, size_t count, float *p, const float *g, float *m, float *v, int t, float lr,
+                         float b1, float b2, float eps)
+{
+    return fv_adam_cuda(ctx, count, p, g, m, v, t, lr, b1, b2, eps);
+}
+
+static fv_status cu_penalty_fwd(void *ctx, int n, int h, int w, const float *rgb, float tv, float l1, float l2,
+                                float blur, float *values)
+{
+    return fv_penalty_fwd_cuda(ctx, n, h, w, rgb, tv, l1, l2, blur, values);
+}
+
+static fv_status cu_penalty_bwd(void *ctx, int n, int h, int w, const float *rgb, float tv, float l1, float l2,
+                                float blur, float *drgb)
+{
+    return fv_penalty_bwd_cuda(ctx, n, h, w, rgb, tv, l1, l2, blur, drgb);
+}
+
+static fv_status cu_lowres_fwd(void *ctx, int nb, int c, int h, int w, const float *src, int n, int oh, int ow,
+                               float *dst)
+{
+    return fv_lowres_fwd_cuda(ctx, nb, c, h, w, src, n, oh, ow, dst);
+}
+
+static fv_status cu_lowres_bwd(void *ctx, int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst,
+                               float *dsrc)
+{
+    return fv_lowres_bwd_cuda(ctx, nb, c, h, w, n, oh, ow, ddst, dsrc);
+}
+
+static fv_status cu_objective_fwd(void *ctx, const fv_obj_term *terms, int nterms, fv_tensor act, float *values)
+{
+    return fv_objective_fwd_cuda(ctx, terms, nterms, act, values);
+}
+
+static fv_status cu_objective_bwd(void *ctx, const fv_obj_term *terms, int nterms, fv_tensor act, fv_tensor dact)
+{
+    return fv_objective_bwd_cuda(ctx, terms, nterms, act, dact);
+}
+
+static size_t cu_diversity_workspace(void *ctx, int c, int count)
+{
+    return fv_diversity_workspace_cuda(ctx, c, count);
+}
+
+static fv_status cu_diversity_fwd(void *ctx, fv_tensor act, int b0, int count, float *value, float *work)
+{
+    return fv_diversity_fwd_cuda(ctx, act, b0, count, value, work);
+}
+
+static fv_status cu_diversity_bwd(void *ctx, fv_tensor act, int b0, int count, float weight, fv_tensor dact,
+                                  float *work)
+{
+    return fv_diversity_bwd_cuda(ctx, act, b0, count, weight, dact, work);
+}
+
+static fv_status cu_alignment_fwd(void *ctx, fv_tensor act, int b0, int count, float decay, float *value)
+{
+    return fv_alignment_fwd_cuda(ctx, act, b0, count, decay, value);
+}
+
+static fv_status cu_alignment_bwd(void *ctx, fv_tensor act, int b0, int count, float decay, float weight,
+                                  fv_tensor dact)
+{
+    return fv_alignment_bwd_cuda(ctx, act, b0, count, decay, weight, dact);
+}
+
+static const fv_backend_i cuda_iface = {
     .name = "cuda",
     .host_memory = 0,
-    .alloc = cuda_alloc,
-    .free = cuda_free,
-    .upload = cuda_upload,
-    .download = cuda_download,
-    .zero = cuda_zero,
-    .mem_info = cuda_mem_info,
-    .conv2d_workspace = fv_conv2d_workspace_cuda,
-    .conv2d_fwd = fv_conv2d_fwd_cuda,
-    .conv2d_bwd_data = fv_conv2d_bwd_data_cuda,
-    .relu_fwd = fv_relu_fwd_cuda,
-    .relu_bwd = fv_relu_bwd_cuda,
-    .pool_fwd = fv_pool_fwd_cuda,
-    .pool_bwd = fv_pool_bwd_cuda,
-    .lrn_fwd = fv_lrn_fwd_cuda,
-    .lrn_bwd = fv_lrn_bwd_cuda,
-    .fc_fwd = fv_fc_fwd_cuda,
-    .fc_bwd = fv_fc_bwd_cuda,
-    .softmax_fwd = fv_softmax_fwd_cuda,
-    .softmax_bwd = fv_softmax_bwd_cuda,
-    .fft_plan_create = cuda_fft_create,
-    .fft_plan_free = cuda_fft_free,
-    .spectrum_to_image = cuda_s2i,
-    .spectrum_to_image_bwd = cuda_s2i_bwd,
-    .image_to_spectrum = cuda_i2s,
-    .colour_fwd = fv_colour_fwd_cuda,
-    .colour_bwd = fv_colour_bwd_cuda,
-    .resample_fwd = fv_resample_fwd_cuda,
-    .resample_bwd = fv_resample_bwd_cuda,
-    .tfchain_fwd = fv_tfchain_fwd_cuda,
-    .tfchain_bwd = fv_tfchain_bwd_cuda,
-    .preprocess_fwd = fv_preprocess_fwd_cuda,
-    .preprocess_bwd = fv_preprocess_bwd_cuda,
-    .adam = fv_adam_cuda,
-    .objective_fwd = fv_objective_fwd_cuda,
-    .objective_bwd = fv_objective_bwd_cuda,
-    .diversity_fwd = fv_diversity_fwd_cuda,
-    .diversity_bwd = fv_diversity_bwd_cuda,
-    .diversity_workspace = fv_diversity_workspace_cuda,
-    .penalty_fwd = fv_penalty_fwd_cuda,
-    .penalty_bwd = fv_penalty_bwd_cuda,
-    .alignment_fwd = fv_alignment_fwd_cuda,
-    .alignment_bwd = fv_alignment_bwd_cuda,
-    .lowres_fwd = fv_lowres_fwd_cuda,
-    .lowres_bwd = fv_lowres_bwd_cuda,
+    .close = cu_close,
+    .alloc = cu_alloc,
+    .free = cu_free,
+    .upload = cu_upload,
+    .download = cu_download,
+    .zero = cu_zero,
+    .mem_info = cu_mem_info,
+    .conv2d_workspace = cu_conv2d_workspace,
+    .conv2d_fwd = cu_conv2d_fwd,
+    .conv2d_bwd_data = cu_conv2d_bwd_data,
+    .relu_fwd = cu_relu_fwd,
+    .relu_bwd = cu_relu_bwd,
+    .pool_fwd = cu_pool_fwd,
+    .pool_bwd = cu_pool_bwd,
+    .lrn_fwd = cu_lrn_fwd,
+    .lrn_bwd = cu_lrn_bwd,
+    .fc_fwd = cu_fc_fwd,
+    .fc_bwd = cu_fc_bwd,
+    .softmax_fwd = cu_softmax_fwd,
+    .softmax_bwd = cu_softmax_bwd,
+    .fft_plan_create = cu_fft_plan_create,
+    .fft_plan_free = cu_fft_plan_free,
+    .spectrum_to_image = cu_spectrum_to_image,
+    .spectrum_to_image_bwd = cu_spectrum_to_image_bwd,
+    .image_to_spectrum = cu_image_to_spectrum,
+    .colour_fwd = cu_colour_fwd,
+    .colour_bwd = cu_colour_bwd,
+    .resample_fwd = cu_resample_fwd,
+    .resample_bwd = cu_resample_bwd,
+    .tfchain_fwd = cu_tfchain_fwd,
+    .tfchain_bwd = cu_tfchain_bwd,
+    .preprocess_fwd = cu_preprocess_fwd,
+    .preprocess_bwd = cu_preprocess_bwd,
+    .adam = cu_adam,
+    .penalty_fwd = cu_penalty_fwd,
+    .penalty_bwd = cu_penalty_bwd,
+    .lowres_fwd = cu_lowres_fwd,
+    .lowres_bwd = cu_lowres_bwd,
+    .objective_fwd = cu_objective_fwd,
+    .objective_bwd = cu_objective_bwd,
+    .diversity_workspace = cu_diversity_workspace,
+    .diversity_fwd = cu_diversity_fwd,
+    .diversity_bwd = cu_diversity_bwd,
+    .alignment_fwd = cu_alignment_fwd,
+    .alignment_bwd = cu_alignment_bwd,
 };
+
+fv_status fv_backend_cuda_init(fv_backend *be)
+{
+    fv_cuda_ctx *ctx;
+    FV_TRY(fv_cuda_ctx_create(&be->options, &ctx));
+    be->iface = &cuda_iface;
+    be->device = ctx->device;
+    be->context = ctx;
+    return FV_OK;
+}

@@ -1,75 +1,54 @@
-// The process's CUDA context (cuda/context.h): device 0, the stream every op queues on, the cuDNN and
-// cuBLAS handles bound to it, and the settings read once from the environment (FV_VERBOSE,
-// FV_CUDNN_WS_MB, FV_CUDNN_FWD_ALGO, FV_CUDNN_BWD_DATA_ALGO, FV_CUDNN_FIND).
-#include <cerrno>
-#include <climits>
+// A CUDA backend instance's context (cuda/context.h): made from fv_backend_options when an instance opens,
+// released when it closes. Nothing here reads the environment or keeps process-wide state.
 #include <cstdio>
 #include <cstdlib>
 
+#include "backend/backend.h"
+#include "backend/cuda_probe.h"
 #include "context.h"
 
-// The context is created once and lives until the process exits (the driver tears it down then):
-// destroying handles from an atexit hook can run after the CUDA runtime has unloaded.
-static fv_cuda_ctx fv_ctx;
-static int fv_ctx_ready;
-static int fv_verbose_forced = -1; // fv_cuda_set_verbose before creation: -1 = not set
+static_assert(FV_CUDNN_FWD_ALGOS == CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+              "backend.h's forward algorithm count must match this cuDNN");
+static_assert(FV_CUDNN_BWD_DATA_ALGOS == CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+              "backend.h's backward-data algorithm count must match this cuDNN");
 
-/* An integer environment variable: *out keeps its default when the variable is absent or empty. */
-static fv_status env_int(const char *name, long lo, long hi, long *out)
+// A GPU to run on, or one clear line saying why there is none (the probe's words: no driver, a driver too old
+// for this build, no device).
+static fv_status find_device(int device)
 {
-    const char *s = getenv(name);
-    if (!s || !*s) return FV_OK;
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return fv_fail(FV_ERR_ARG, "environment %s='%s' is not an integer in [%ld, %ld]", name, s, lo, hi);
-    *out = v;
+    char why[256];
+    const int count = fv_cuda_probe(why, sizeof why);
+    if (count <= 0) return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: %s", why);
+    if (device >= count)
+        return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: device %d asked for, this machine has %d", device, count);
     return FV_OK;
 }
 
-static fv_status read_settings(fv_cuda_ctx *c)
+static void log_context(const fv_cuda_ctx *c)
 {
-    long verbose = 0, ws_mb = 1024, fwd = -1, bwd = -1, find = 0;
-    FV_TRY(env_int("FV_VERBOSE", 0, INT_MAX, &verbose));
-    FV_TRY(env_int("FV_CUDNN_WS_MB", 0, 1L << 20, &ws_mb));
-    FV_TRY(env_int("FV_CUDNN_FWD_ALGO", -1, CUDNN_CONVOLUTION_FWD_ALGO_COUNT - 1, &fwd));
-    FV_TRY(env_int("FV_CUDNN_BWD_DATA_ALGO", -1, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT - 1, &bwd));
-    FV_TRY(env_int("FV_CUDNN_FIND", 0, 1, &find));
-    c->verbose = fv_verbose_forced >= 0 ? fv_verbose_forced : verbose != 0;
-    c->ws_cap = (size_t)ws_mb << 20;
-    c->force_fwd_algo = (int)fwd;
-    c->force_bwd_algo = (int)bwd;
-    c->use_find = (int)find;
-    return FV_OK;
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, c->device) != cudaSuccess) return;
+    fprintf(stderr,
+            "cuda: device %d %s (compute %d.%d), cuDNN %zu, cuBLAS %d; cudnn workspace cap %zu MiB, fwd algo %d, "
+            "bwd-data algo %d, find %d\n",
+            c->device, prop.name, prop.major, prop.minor, cudnnGetVersion(), CUBLAS_VERSION, c->ws_cap >> 20,
+            c->force_fwd_algo, c->force_bwd_algo, c->use_find);
 }
 
-/* Creation proper; on failure the caller releases whatever was made. */
-static fv_status create(fv_cuda_ctx *c)
+// Creation proper; on failure the caller destroys whatever was made.
+static fv_status create(const fv_backend_options *o, fv_cuda_ctx *c)
 {
-    int count = 0;
-    cudaError_t e = cudaGetDeviceCount(&count);
-    if (e == cudaErrorInsufficientDriver) {
-        int drv = 0, rt = 0;
-        cudaDriverGetVersion(&drv);
-        cudaRuntimeGetVersion(&rt);
-        if (drv == 0) // the runtime reports a missing driver (a machine without a GPU) this way too
-            return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: no NVIDIA driver found (no GPU on this machine?)");
-        return fv_fail(FV_ERR_UNSUPPORTED,
-                       "CUDA backend: the NVIDIA driver is too old (supports CUDA %d.%d, this build needs %d.%d)",
-                       drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
-    }
-    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0))
-        return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: no CUDA device found");
-    if (e != cudaSuccess)
-        return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: cannot query CUDA devices: %s", cudaGetErrorString(e));
-
-    FV_TRY(read_settings(c));
-    c->device = 0;
+    FV_TRY(find_device(o->device));
+    c->device = o->device;
+    c->verbose = o->verbose;
+    c->ws_cap = (size_t)o->cudnn_workspace_mib << 20;
+    c->force_fwd_algo = o->cudnn_fwd_algo;
+    c->force_bwd_algo = o->cudnn_bwd_data_algo;
+    c->use_find = o->cudnn_find;
     FV_CUDA_CHECK(cudaSetDevice(c->device));
-    // The legacy default stream (0): the kernels in kernels/ and the libraries then serialise with each
-    // other and with plain cudaMemcpy/cudaMemset without any events, which is all one render thread needs.
-    c->stream = 0;
+    // A blocking stream of our own: instances never queue on each other's streams, and anything that still
+    // runs on the legacy default stream (a plain cudaMemcpy in a test) stays ordered with it.
+    FV_CUDA_CHECK(cudaStreamCreate(&c->stream));
     FV_CUDNN_CHECK(cudnnCreate(&c->cudnn));
     FV_CUDNN_CHECK(cudnnSetStream(c->cudnn, c->stream));
     FV_CUBLAS_CHECK(cublasCreate(&c->cublas));
@@ -80,49 +59,55 @@ static fv_status create(fv_cuda_ctx *c)
     FV_CUBLAS_CHECK(cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH));
     // Host pointers for alpha/beta (the cuBLAS default, stated so a later change elsewhere cannot surprise).
     FV_CUBLAS_CHECK(cublasSetPointerMode(c->cublas, CUBLAS_POINTER_MODE_HOST));
-
-    if (c->verbose) {
-        cudaDeviceProp prop;
-        FV_CUDA_CHECK(cudaGetDeviceProperties(&prop, c->device));
-        fprintf(stderr,
-                "cuda: device 0 %s (compute %d.%d), cuDNN %zu, cuBLAS %d; cudnn workspace cap %zu MiB, fwd algo %d, "
-                "bwd-data algo %d, find %d\n",
-                prop.name, prop.major, prop.minor, cudnnGetVersion(), CUBLAS_VERSION, c->ws_cap >> 20,
-                c->force_fwd_algo, c->force_bwd_algo, c->use_find);
-    }
+    FV_CUDA_CHECK(cudaMalloc(&c->scratch, FV_CUDA_SCRATCH_BYTES));
+    if (c->verbose) log_context(c);
     return FV_OK;
 }
 
-extern "C" fv_status fv_cuda_ctx_get(fv_cuda_ctx **out)
+extern "C" fv_status fv_cuda_ctx_create(const fv_backend_options *options, fv_cuda_ctx **out)
 {
-    if (!out) return fv_fail(FV_ERR_ARG, "fv_cuda_ctx_get: NULL output pointer");
+    if (!out) return fv_fail(FV_ERR_ARG, "fv_cuda_ctx_create: NULL output pointer");
     *out = NULL;
-    if (!fv_ctx_ready) {
-        fv_cuda_ctx c = {};
-        fv_status s = create(&c);
-        if (s != FV_OK) {
-            // Not remembered: a later call tries again (and fails again, cheaply, with the same message).
-            if (c.cublas) cublasDestroy(c.cublas);
-            if (c.cudnn) cudnnDestroy(c.cudnn);
-            return s;
-        }
-        fv_ctx = c;
-        fv_ctx_ready = 1;
+    FV_TRY(fv_backend_options_check(options));
+    fv_cuda_ctx *c = (fv_cuda_ctx *)calloc(1, sizeof *c);
+    if (!c) return fv_fail(FV_ERR_NOMEM, "CUDA backend: out of memory for a context");
+    fv_status s = create(options, c);
+    if (s != FV_OK) {
+        fv_cuda_ctx_destroy(c); // keeps the message: teardown records no error
+        return s;
     }
-    *out = &fv_ctx;
+    *out = c;
     return FV_OK;
 }
 
-extern "C" void fv_cuda_set_verbose(int on)
+// Teardown errors have nowhere to go; everything is released regardless.
+extern "C" void fv_cuda_ctx_destroy(fv_cuda_ctx *c)
 {
-    fv_verbose_forced = on != 0;
-    if (fv_ctx_ready) fv_ctx.verbose = on != 0;
+    if (!c) return;
+    if (c->stream || c->cudnn || c->cublas || c->scratch) {
+        cudaSetDevice(c->device);
+        if (c->stream) cudaStreamSynchronize(c->stream);
+    }
+    fv_cuda_conv_cache_free(c);
+    if (c->scratch) cudaFree(c->scratch);
+    if (c->cublas) cublasDestroy(c->cublas);
+    if (c->cudnn) cudnnDestroy(c->cudnn);
+    if (c->stream) cudaStreamDestroy(c->stream);
+    free(c);
 }
 
-extern "C" fv_status fv_cuda_sync(void)
+extern "C" fv_status fv_cuda_enter(fv_cuda_ctx *c)
 {
-    fv_cuda_ctx *c;
-    FV_TRY(fv_cuda_ctx_get(&c));
+    if (!c) return fv_fail(FV_ERR_ARG, "CUDA backend: no context (open the instance with fv_backend_open)");
+    int cur = -1;
+    FV_CUDA_CHECK(cudaGetDevice(&cur));
+    if (cur != c->device) FV_CUDA_CHECK(cudaSetDevice(c->device));
+    return FV_OK;
+}
+
+extern "C" fv_status fv_cuda_sync(fv_cuda_ctx *c)
+{
+    FV_TRY(fv_cuda_enter(c));
     FV_CUDA_CHECK(cudaStreamSynchronize(c->stream));
     return FV_OK;
 }

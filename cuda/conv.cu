@@ -5,41 +5,14 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
+#include "backend/checks.h"
 #include "cudnn_desc.h"
 #include "ops_cuda.h"
 
-// ---------- shapes (as host/cpu/conv.c) ----------
-
-static fv_status check_desc(const fv_conv_desc *d)
-{
-    const fv_window *w = &d->win;
-    if (d->cin < 1 || d->cout < 1 || w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->pad_t < 0 || w->pad_l < 0 ||
-        w->pad_b < 0 || w->pad_r < 0)
-        return fv_fail(FV_ERR_SHAPE, "conv (cuda): bad descriptor (cin %d cout %d k %dx%d s %dx%d pads %d/%d/%d/%d)",
-                       d->cin, d->cout, w->kh, w->kw, w->sh, w->sw, w->pad_t, w->pad_l, w->pad_b, w->pad_r);
-    return FV_OK;
-}
-
-static fv_status check_shapes(const fv_conv_desc *d, fv_tensor in, fv_tensor out, const char *what)
-{
-    FV_TRY(check_desc(d));
-    if (fv_bad_view(in) || fv_bad_view(out))
-        return fv_fail(FV_ERR_SHAPE, "conv %s (cuda): empty or inconsistent view", what);
-    const fv_window *w = &d->win;
-    if (in.h + w->pad_t + w->pad_b < w->kh || in.w + w->pad_l + w->pad_r < w->kw)
-        return fv_fail(FV_ERR_SHAPE, "conv %s (cuda): kernel %dx%d larger than padded input %dx%d", what, w->kh, w->kw,
-                       in.h, in.w);
-    int oh = fv_window_out(in.h, w->kh, w->sh, w->pad_t, w->pad_b);
-    int ow = fv_window_out(in.w, w->kw, w->sw, w->pad_l, w->pad_r);
-    if (in.c != d->cin || out.c != d->cout || out.n != in.n || out.h != oh || out.w != ow)
-        return fv_fail(FV_ERR_SHAPE,
-                       "conv %s (cuda): input (%d,%d,%d,%d) and output (%d,%d,%d,%d) do not fit cin %d cout %d "
-                       "(expected output %dx%d)",
-                       what, in.n, in.c, in.h, in.w, out.n, out.c, out.h, out.w, d->cin, d->cout, oh, ow);
-    return FV_OK;
-}
+// ---------- shapes ----------
 
 static int is_asymmetric(const fv_window *k) { return k->pad_t != k->pad_b || k->pad_l != k->pad_r; }
 
@@ -82,9 +55,22 @@ struct ConvEntry {
     size_t pad_floats; // padded input / padded dx buffer, rounded up to 256 bytes (0 when symmetric)
 };
 
-static std::vector<std::unique_ptr<ConvEntry>> fv_conv_cache;
+// One per context (ctx->conv_cache), made on first use: choices depend on the context's options.
+struct fv_conv_cache {
+    std::vector<std::unique_ptr<ConvEntry>> entries;
+};
 
-extern "C" void fv_cuda_conv_cache_clear(void) { fv_conv_cache.clear(); }
+extern "C" void fv_cuda_conv_cache_clear(fv_cuda_ctx *ctx)
+{
+    if (ctx && ctx->conv_cache) ctx->conv_cache->entries.clear();
+}
+
+extern "C" void fv_cuda_conv_cache_free(fv_cuda_ctx *ctx)
+{
+    if (!ctx) return;
+    delete ctx->conv_cache;
+    ctx->conv_cache = nullptr;
+}
 
 static bool entry_matches(const ConvEntry &e, const fv_conv_desc *d, int n, int h, int w)
 {
@@ -250,13 +236,18 @@ static void shape_str(const fv_conv_desc *d, int n, int h, int w, char *buf, siz
 // The cached plan for one shape, choosing (and logging) the algorithms on first use.
 static fv_status get_entry(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h, int w, ConvEntry **out)
 {
-    for (auto &e : fv_conv_cache)
+    if (!ctx->conv_cache) {
+        ctx->conv_cache = new (std::nothrow) fv_conv_cache();
+        if (!ctx->conv_cache) return fv_fail(FV_ERR_NOMEM, "conv (cuda): out of memory for the algorithm cache");
+    }
+    for (auto &e : ctx->conv_cache->entries)
         if (entry_matches(*e, d, n, h, w)) {
             *out = e.get();
             return FV_OK;
         }
     const fv_window *k = &d->win;
-    std::unique_ptr<ConvEntry> e(new ConvEntry());
+    std::unique_ptr<ConvEntry> e(new (std::nothrow) ConvEntry());
+    if (!e) return fv_fail(FV_ERR_NOMEM, "conv (cuda): out of memory for the algorithm cache");
     e->n = n, e->cin = d->cin, e->h = h, e->w = w, e->cout = d->cout, e->kh = k->kh, e->kw = k->kw;
     e->sh = k->sh, e->sw = k->sw, e->pt = k->pad_t, e->pl = k->pad_l, e->pb = k->pad_b, e->pr = k->pad_r;
     int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
@@ -286,18 +277,18 @@ static fv_status get_entry(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h
         e->pad_floats = (pf + 63) / 64 * 64;
     }
     *out = e.get();
-    fv_conv_cache.push_back(std::move(e));
+    ctx->conv_cache->entries.push_back(std::move(e));
     return FV_OK;
 }
 
-extern "C" size_t fv_conv2d_workspace_cuda(const fv_conv_desc *d, int n, int h, int w)
+// 0 for a shape the op will refuse (it then says why).
+extern "C" size_t fv_conv2d_workspace_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h, int w)
 {
-    if (!d || n < 1 || h < 1 || w < 1 || check_desc(d) != FV_OK) return 0;
+    if (n < 1 || h < 1 || w < 1 || fv_check_conv_desc("conv workspace (cuda)", d) != FV_OK) return 0;
     const fv_window *k = &d->win;
     if (h + k->pad_t + k->pad_b < k->kh || w + k->pad_l + k->pad_r < k->kw) return 0;
-    fv_cuda_ctx *ctx;
     ConvEntry *e;
-    if (fv_cuda_ctx_get(&ctx) != FV_OK || get_entry(ctx, d, n, h, w, &e) != FV_OK) return 0; // the op will fail
+    if (fv_cuda_enter(ctx) != FV_OK || get_entry(ctx, d, n, h, w, &e) != FV_OK) return 0;
     return e->pad_floats + (e->ws_bytes + sizeof(float) - 1) / sizeof(float);
 }
 
@@ -365,13 +356,11 @@ static fv_status run_conv(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, const Choice
     return FV_OK;
 }
 
-extern "C" fv_status fv_conv2d_fwd_cuda(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
-                                        fv_tensor y, float *work)
+extern "C" fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, fv_tensor x, const float *wt,
+                                        const float *bias, fv_tensor y, float *work)
 {
-    FV_TRY(check_shapes(d, x, y, "forward"));
-    if (!wt) return fv_fail(FV_ERR_ARG, "conv forward (cuda): no weights");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_conv2d("conv forward (cuda)", d, x, y, wt));
+    FV_TRY(fv_cuda_enter(ctx));
     ConvEntry *e;
     FV_TRY(get_entry(ctx, d, x.n, x.h, x.w, &e));
     const fv_window *k = &d->win;
@@ -413,13 +402,11 @@ extern "C" fv_status fv_conv2d_fwd_cuda(const fv_conv_desc *d, fv_tensor x, cons
     return FV_OK;
 }
 
-extern "C" fv_status fv_conv2d_bwd_data_cuda(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx,
-                                             float *work)
+extern "C" fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, fv_tensor dy, const float *wt,
+                                             fv_tensor dx, float *work)
 {
-    FV_TRY(check_shapes(d, dx, dy, "backward"));
-    if (!wt) return fv_fail(FV_ERR_ARG, "conv backward (cuda): no weights");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_conv2d("conv backward (cuda)", d, dx, dy, wt));
+    FV_TRY(fv_cuda_enter(ctx));
     ConvEntry *e;
     FV_TRY(get_entry(ctx, d, dx.n, dx.h, dx.w, &e));
     const fv_window *k = &d->win;

@@ -41,12 +41,4 @@ static inline fv_status fv_cudnn_set_view(TensorDesc &t, fv_tensor v, const char
     return fv_cudnn_set_tensor(t, v.n, v.c, v.h, v.w, v.bstride, op);
 }
 
-// An empty or self-inconsistent view (the CPU ops refuse the same ones).
-static inline int fv_bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static inline int fv_same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
-
 #endif

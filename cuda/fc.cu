@@ -3,7 +3,7 @@
 // GEMM's leading dimension and slice views need no copies.
 #include <climits>
 
-#include "cudnn_desc.h"
+#include "backend/checks.h"
 #include "ops_cuda.h"
 
 static unsigned blocks_for(long total)
@@ -22,16 +22,13 @@ __global__ void fc_bias_kernel1(const float *bias, int nout, float *y, long ys, 
     }
 }
 
-extern "C" fv_status fv_fc_fwd_cuda(fv_tensor x, const float *wt, const float *bias, int nout, fv_tensor y)
+extern "C" fv_status fv_fc_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, const float *wt, const float *bias, int nout,
+                                    fv_tensor y)
 {
-    if (fv_bad_view(x) || fv_bad_view(y) || nout < 1 || y.n != x.n || y.c != nout || y.h != 1 || y.w != 1)
-        return fv_fail(FV_ERR_SHAPE, "fc forward (cuda): x (%d,%d,%d,%d) -> y (%d,%d,%d,%d) does not fit nout %d", x.n,
-                       x.c, x.h, x.w, y.n, y.c, y.h, y.w, nout);
-    if (!wt) return fv_fail(FV_ERR_ARG, "fc forward (cuda): no weights");
+    FV_TRY(fv_check_fc_fwd("fc forward (cuda)", x, wt, nout, y));
     if (fv_tensor_chw(x) > INT_MAX || x.bstride > INT_MAX || y.bstride > INT_MAX)
         return fv_fail(FV_ERR_SHAPE, "fc forward (cuda): sizes exceed cuBLAS's int");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     int nin = (int)fv_tensor_chw(x);
     float one = 1.0f, beta = 0.0f;
     if (bias) {
@@ -50,17 +47,12 @@ extern "C" fv_status fv_fc_fwd_cuda(fv_tensor x, const float *wt, const float *b
     return FV_OK;
 }
 
-extern "C" fv_status fv_fc_bwd_cuda(fv_tensor dy, const float *wt, fv_tensor dx)
+extern "C" fv_status fv_fc_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor dy, const float *wt, fv_tensor dx)
 {
-    if (fv_bad_view(dy) || fv_bad_view(dx) || dy.n != dx.n || dy.h != 1 || dy.w != 1)
-        return fv_fail(FV_ERR_SHAPE,
-                       "fc backward (cuda): dy (%d,%d,%d,%d) is not (%d, nout, 1, 1) for dx (%d,%d,%d,%d)", dy.n, dy.c,
-                       dy.h, dy.w, dx.n, dx.n, dx.c, dx.h, dx.w);
-    if (!wt) return fv_fail(FV_ERR_ARG, "fc backward (cuda): no weights");
+    FV_TRY(fv_check_fc_bwd("fc backward (cuda)", dy, wt, dx));
     if (fv_tensor_chw(dx) > INT_MAX || dx.bstride > INT_MAX || dy.bstride > INT_MAX)
         return fv_fail(FV_ERR_SHAPE, "fc backward (cuda): sizes exceed cuBLAS's int");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     int nin = (int)fv_tensor_chw(dx), nout = dy.c;
     const float one = 1.0f;
     /* Row-major dX (n, nin) += dY (n, nout) * W (nout, nin). Column-major, as above:

@@ -1,8 +1,10 @@
 // FFT image parameterisation on the GPU with cuFFT: scaled spectrum -> image planes and its exact adjoint,
 // the twin of host/cpu/fft.c (same formula, ops.h). The plan owns its scratch (a complex and a real
-// buffer), so the per-step calls allocate nothing and never write their inputs; one plan, one thread.
+// buffer) and runs on the stream of the context it was made with, so the per-step calls allocate nothing and
+// never write their inputs; one plan, one thread.
 #include <cstdlib>
 
+#include "backend/checks.h"
 #include "context.h"
 #include "ops_cuda.h"
 
@@ -74,9 +76,10 @@ __global__ void spectrum_inv_kernel1(const float2 *r2c, const float *scale, int 
     }
 }
 
-extern "C" void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p)
+extern "C" void fv_fft_plan_free_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cuda *p)
 {
     if (!p) return;
+    if (ctx) cudaSetDevice(ctx->device);
     // Teardown errors have nowhere to go; the handles and buffers are released regardless.
     if (p->have_c2r) cufftDestroy(p->c2r);
     if (p->have_r2c) cufftDestroy(p->r2c);
@@ -85,10 +88,8 @@ extern "C" void fv_fft_plan_free_cuda(fv_fft_plan_cuda *p)
     free(p);
 }
 
-static fv_status plan_init(fv_fft_plan_cuda *p)
+static fv_status plan_init(fv_cuda_ctx *ctx, fv_fft_plan_cuda *p)
 {
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
     int n = p->n, h = p->h, w = p->w, wf = p->wf;
     FV_CUDA_CHECK(cudaMalloc((void **)&p->cbuf, sizeof(cufftComplex) * (size_t)n * h * wf));
     FV_CUDA_CHECK(cudaMalloc((void **)&p->rbuf, sizeof(float) * (size_t)n * h * w));
@@ -104,29 +105,28 @@ static fv_status plan_init(fv_fft_plan_cuda *p)
     return FV_OK;
 }
 
-extern "C" fv_status fv_fft_plan_create_cuda(int n, int h, int w, fv_fft_plan_cuda **out)
+extern "C" fv_status fv_fft_plan_create_cuda(fv_cuda_ctx *ctx, int n, int h, int w, fv_fft_plan_cuda **out)
 {
-    if (!out) return fv_fail(FV_ERR_ARG, "fft plan (cuda): NULL output pointer");
-    *out = NULL;
-    if (n <= 0 || h <= 0 || w <= 0) return fv_fail(FV_ERR_ARG, "fft plan (cuda): bad shape n=%d h=%d w=%d", n, h, w);
+    if (out) *out = NULL;
+    FV_TRY(fv_check_fft_plan("fft plan (cuda)", n, h, w, out));
+    FV_TRY(fv_cuda_enter(ctx));
     fv_fft_plan_cuda *p = (fv_fft_plan_cuda *)calloc(1, sizeof *p);
     if (!p) return fv_fail(FV_ERR_NOMEM, "fft plan (cuda): out of memory");
     p->n = n, p->h = h, p->w = w, p->wf = w / 2 + 1;
-    fv_status s = plan_init(p);
+    fv_status s = plan_init(ctx, p);
     if (s != FV_OK) {
-        fv_fft_plan_free_cuda(p);
+        fv_fft_plan_free_cuda(ctx, p);
         return s;
     }
     *out = p;
     return FV_OK;
 }
 
-extern "C" fv_status fv_spectrum_to_image_cuda(fv_fft_plan_cuda *p, const float *spec, const float *scale,
-                                               float *img)
+extern "C" fv_status fv_spectrum_to_image_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cuda *p, const float *spec,
+                                               const float *scale, float *img)
 {
-    if (!p || !spec || !scale || !img) return fv_fail(FV_ERR_ARG, "spectrum_to_image (cuda): NULL argument");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_fft_call("spectrum_to_image (cuda)", p, spec, scale, img));
+    FV_TRY(fv_cuda_enter(ctx));
     // The 1/(4hw) of the formula is folded into the scaling, before the (unnormalised) inverse.
     float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
     long total = (long)p->n * p->h * p->wf;
@@ -138,12 +138,11 @@ extern "C" fv_status fv_spectrum_to_image_cuda(fv_fft_plan_cuda *p, const float 
     return FV_OK;
 }
 
-extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const float *dimg, const float *scale,
-                                                   float *dspec)
+extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cuda *p, const float *dimg,
+                                                   const float *scale, float *dspec)
 {
-    if (!p || !dimg || !scale || !dspec) return fv_fail(FV_ERR_ARG, "spectrum_to_image_bwd (cuda): NULL argument");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_fft_call("spectrum_to_image_bwd (cuda)", p, dimg, scale, dspec));
+    FV_TRY(fv_cuda_enter(ctx));
     // cufftExecR2C takes a non-const input; a copy keeps the caller's dimg untouched whatever cuFFT does.
     size_t nr = (size_t)p->n * p->h * p->w;
     FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, dimg, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
@@ -156,11 +155,11 @@ extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_fft_plan_cuda *p, const fl
     return FV_OK;
 }
 
-extern "C" fv_status fv_image_to_spectrum_cuda(fv_fft_plan_cuda *p, const float *img, const float *scale, float *spec)
+extern "C" fv_status fv_image_to_spectrum_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cuda *p, const float *img,
+                                               const float *scale, float *spec)
 {
-    if (!p || !img || !scale || !spec) return fv_fail(FV_ERR_ARG, "image_to_spectrum (cuda): NULL argument");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_fft_call("image_to_spectrum (cuda)", p, img, scale, spec));
+    FV_TRY(fv_cuda_enter(ctx));
     const size_t nr = (size_t)p->n * p->h * p->w;
     FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, img, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
     FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));

@@ -2,17 +2,14 @@
 // twin of host/cpu/lrn.c. Our alpha is per element (ops.h); cuDNN divides its lrnAlpha by the window
 // size, so it gets alpha * size.
 #include <climits>
-#include <cmath>
 
+#include "backend/checks.h"
 #include "cudnn_desc.h"
 #include "ops_cuda.h"
 
-// The CPU's descriptor checks, then cuDNN's limits (window 1..16, k >= 1e-5, beta >= 0.01).
+// cuDNN's limits (window 1..16, k >= 1e-5, beta >= 0.01), after the shared checks.
 static fv_status make_lrn(const fv_lrn_desc *d, const char *what, LrnDesc &ld)
 {
-    if (d->size < 1 || d->size % 2 == 0 || !(d->k > 0.0f) || !(d->alpha >= 0.0f) || !std::isfinite(d->beta))
-        return fv_fail(FV_ERR_SHAPE, "lrn %s (cuda): bad descriptor (size %d alpha %g beta %g k %g)", what, d->size,
-                       (double)d->alpha, (double)d->beta, (double)d->k);
     if (d->size < CUDNN_LRN_MIN_N || d->size > CUDNN_LRN_MAX_N || d->k < CUDNN_LRN_MIN_K ||
         d->beta < CUDNN_LRN_MIN_BETA)
         return fv_fail(FV_ERR_UNSUPPORTED,
@@ -27,16 +24,12 @@ static fv_status make_lrn(const fv_lrn_desc *d, const char *what, LrnDesc &ld)
     return FV_OK;
 }
 
-extern "C" fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
+extern "C" fv_status fv_lrn_fwd_cuda(fv_cuda_ctx *ctx, const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
 {
-    if (fv_bad_view(x) || fv_bad_view(y) || !fv_same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "lrn forward (cuda): x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty", x.n,
-                       x.c, x.h, x.w, y.n, y.c, y.h, y.w);
-    if (x.data == y.data) return fv_fail(FV_ERR_ARG, "lrn forward (cuda): x and y must not alias");
+    FV_TRY(fv_check_lrn_fwd("lrn forward (cuda)", d, x, y));
+    FV_TRY(fv_cuda_enter(ctx));
     LrnDesc ld;
     FV_TRY(make_lrn(d, "forward", ld));
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
     TensorDesc xd, yd;
     FV_TRY(fv_cudnn_set_view(xd, x, "lrn"));
     FV_TRY(fv_cudnn_set_view(yd, y, "lrn"));
@@ -48,16 +41,13 @@ extern "C" fv_status fv_lrn_fwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tenso
 
 // cuDNN's backward takes the forward's output y, dy, the forward's input x, and blends into dx; beta = 1
 // makes it accumulate, as the network backward ops must.
-extern "C" fv_status fv_lrn_bwd_cuda(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
+extern "C" fv_status fv_lrn_bwd_cuda(fv_cuda_ctx *ctx, const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy,
+                                     fv_tensor dx)
 {
-    if (fv_bad_view(x) || fv_bad_view(y) || fv_bad_view(dy) || fv_bad_view(dx) || !fv_same_shape(x, y) ||
-        !fv_same_shape(x, dy) || !fv_same_shape(x, dx))
-        return fv_fail(FV_ERR_SHAPE, "lrn backward (cuda): x (%d,%d,%d,%d), y, dy, dx must all share one shape", x.n,
-                       x.c, x.h, x.w);
+    FV_TRY(fv_check_lrn_bwd("lrn backward (cuda)", d, x, y, dy, dx));
+    FV_TRY(fv_cuda_enter(ctx));
     LrnDesc ld;
     FV_TRY(make_lrn(d, "backward", ld));
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
     TensorDesc xd, yd, dyd, dxd;
     FV_TRY(fv_cudnn_set_view(xd, x, "lrn"));
     FV_TRY(fv_cudnn_set_view(yd, y, "lrn"));

@@ -2,9 +2,7 @@
 // and a missing GPU or a too-old driver gives one clear line instead of a crash later.
 #include <cstdio>
 
-extern "C" {
 #include "backend/cuda_probe.h"
-}
 
 extern "C" int fv_cuda_probe(char *desc, size_t n)
 {

@@ -3,18 +3,16 @@
 // does, so large logits cannot overflow.
 #include <climits>
 
+#include "backend/checks.h"
 #include "cudnn_desc.h"
 #include "ops_cuda.h"
 
 // x and y may be the same view, as on the CPU: this relies on cuDNN's softmax allowing in-place operation
 // (elementwise-style cuDNN routines document it; not checked on hardware here).
-extern "C" fv_status fv_softmax_fwd_cuda(fv_tensor x, fv_tensor y)
+extern "C" fv_status fv_softmax_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y)
 {
-    if (fv_bad_view(x) || fv_bad_view(y) || !fv_same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "softmax forward (cuda): x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty",
-                       x.n, x.c, x.h, x.w, y.n, y.c, y.h, y.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_softmax_fwd("softmax forward (cuda)", x, y));
+    FV_TRY(fv_cuda_enter(ctx));
     TensorDesc xd, yd;
     FV_TRY(fv_cudnn_set_view(xd, x, "softmax"));
     FV_TRY(fv_cudnn_set_view(yd, y, "softmax"));
@@ -25,13 +23,10 @@ extern "C" fv_status fv_softmax_fwd_cuda(fv_tensor x, fv_tensor y)
 }
 
 // dx += y * (dy - sum_c y dy): cuDNN's beta = 1 accumulates, as the network backward ops must.
-extern "C" fv_status fv_softmax_bwd_cuda(fv_tensor y, fv_tensor dy, fv_tensor dx)
+extern "C" fv_status fv_softmax_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor y, fv_tensor dy, fv_tensor dx)
 {
-    if (fv_bad_view(y) || fv_bad_view(dy) || fv_bad_view(dx) || !fv_same_shape(y, dy) || !fv_same_shape(y, dx))
-        return fv_fail(FV_ERR_SHAPE, "softmax backward (cuda): y (%d,%d,%d,%d), dy, dx must share one shape", y.n,
-                       y.c, y.h, y.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_softmax_bwd("softmax backward (cuda)", y, dy, dx));
+    FV_TRY(fv_cuda_enter(ctx));
     TensorDesc yd, dyd, dxd;
     FV_TRY(fv_cudnn_set_view(yd, y, "softmax"));
     FV_TRY(fv_cudnn_set_view(dyd, dy, "softmax"));

@@ -3,6 +3,7 @@
 // uses the _rn intrinsics so nvcc cannot fuse multiply-adds, making every element bit-identical.
 #include <math.h>
 
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
@@ -19,14 +20,12 @@ __global__ void adam_kernel1(size_t count, float *p, const float *g, float *m, f
     }
 }
 
-extern "C" fv_status fv_adam_cuda(size_t count, float *p, const float *g, float *m, float *v, int t, float lr,
-                                  float b1, float b2, float eps)
+extern "C" fv_status fv_adam_cuda(fv_cuda_ctx *ctx, size_t count, float *p, const float *g, float *m, float *v,
+                                  int t, float lr, float b1, float b2, float eps)
 {
-    if ((count && (!p || !g || !m || !v)) || t < 1)
-        return fv_fail(FV_ERR_ARG, "adam (cuda): bad arguments (t=%d counts from 1)", t);
+    FV_TRY(fv_check_adam("adam (cuda)", count, p, g, m, v, t));
     if (!count) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     // In double, as adam.c: b2^t is 1 - O(1e-3 t), which float would round badly in the first steps.
     float lr_t = (float)((double)lr * sqrt(1.0 - pow((double)b2, (double)t)) / (1.0 - pow((double)b1, (double)t)));
     float c1 = 1.0f - b1, c2 = 1.0f - b2;

@@ -1,22 +1,23 @@
 // The alignment term on the GPU: the twin of host/cpu/alignment.c. The forward reduces one image pair
-// per block in double into a fixed device array (nothing allocated per call) and sums on the host with
-// the CPU's weights; the backward gives each element its gradient from its up-to-8 partners.
+// per block in double into the context's scratch buffer (nothing allocated per call) and sums on the host
+// with the CPU's weights; the backward gives each element its gradient from its up-to-8 partners.
 #include <math.h>
 
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 #define FV_ALIGN_MAXD 4
 #define FV_ALIGN_PAIRS 256 // 4 distances x at most 64 images
-__device__ double fv_align_vals[FV_ALIGN_PAIRS];
+static_assert(FV_ALIGN_PAIRS * sizeof(double) <= FV_CUDA_SCRATCH_BYTES, "pair sums must fit the scratch buffer");
 
-static fv_status check(fv_tensor act, int b0, int count, float decay)
+// The shared checks, then this twin's limit: at most 64 images (the interpolation's frames are 2..64).
+static fv_status check(const char *op, fv_tensor act, int b0, int count, float decay, const void *out)
 {
-    if (!act.data || b0 < 0 || count < 1 || count > FV_ALIGN_PAIRS / FV_ALIGN_MAXD || b0 + count > act.n ||
-        !(decay > 0) || act.bstride < fv_tensor_chw(act))
-        return fv_fail(FV_ERR_ARG, "alignment (cuda): images [%d, %d) of a batch of %d, decay %g", b0, b0 + count,
-                       act.n, decay);
+    FV_TRY(fv_check_alignment(op, act, b0, count, decay, out));
+    if (count > FV_ALIGN_PAIRS / FV_ALIGN_MAXD)
+        return fv_fail(FV_ERR_ARG, "%s: %d images, at most %d", op, count, FV_ALIGN_PAIRS / FV_ALIGN_MAXD);
     return FV_OK;
 }
 
@@ -41,20 +42,18 @@ __global__ void alignment_fwd_kernel(fv_align_pairs pairs, int b0, const float *
     if (threadIdx.x == 0) vals[p] = s;
 }
 
-extern "C" fv_status fv_alignment_fwd_cuda(fv_tensor act, int b0, int count, float decay, float *value)
+extern "C" fv_status fv_alignment_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int b0, int count, float decay,
+                                           float *value)
 {
-    FV_TRY(check(act, b0, count, decay));
-    if (!value) return fv_fail(FV_ERR_ARG, "alignment forward (cuda): no value");
+    FV_TRY(check("alignment forward (cuda)", act, b0, count, decay, value));
     fv_align_pairs pairs = {};
     int npairs = 0;
     for (int d = 1; d <= FV_ALIGN_MAXD; d++)
         for (int i = 0; i + d < count; i++, npairs++) pairs.i[npairs] = (short)i, pairs.d[npairs] = (unsigned char)d;
     *value = 0.0f;
     if (!npairs) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    static double *vals = NULL; // fv_align_vals' device address, looked up once
-    if (!vals) FV_CUDA_CHECK(cudaGetSymbolAddress((void **)&vals, fv_align_vals));
+    FV_TRY(fv_cuda_enter(ctx));
+    double *vals = (double *)ctx->scratch;
     const long chw = fv_tensor_chw(act);
     alignment_fwd_kernel<<<npairs, 512, 0, ctx->stream>>>(pairs, b0, act.data, act.bstride, chw, vals);
     FV_CUDA_LAUNCHED();
@@ -91,14 +90,12 @@ __global__ void alignment_bwd_kernel(fv_align_g g, int b0, int count, const floa
     }
 }
 
-extern "C" fv_status fv_alignment_bwd_cuda(fv_tensor act, int b0, int count, float decay, float weight,
-                                           fv_tensor dact)
+extern "C" fv_status fv_alignment_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int b0, int count, float decay,
+                                           float weight, fv_tensor dact)
 {
-    FV_TRY(check(act, b0, count, decay));
-    if (!dact.data || dact.n != act.n || dact.c != act.c || dact.h != act.h || dact.w != act.w)
-        return fv_fail(FV_ERR_SHAPE, "alignment backward (cuda): gradient and activation shapes differ");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(check("alignment backward (cuda)", act, b0, count, decay, dact.data));
+    FV_TRY(fv_check_grad_like("alignment backward (cuda)", act, dact));
+    FV_TRY(fv_cuda_enter(ctx));
     const long chw = fv_tensor_chw(act);
     fv_align_g g;
     g.g[0] = 0.0f;

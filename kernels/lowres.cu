@@ -1,6 +1,7 @@
 // Lucid's lowres_tensor resize on the GPU: the twin of host/cpu/lowres.c. Forward: one thread per output
 // element, the CPU's interpolation order. Backward: one thread per source element gathering from the
 // outputs whose taps reach it (a short range per axis), so no atomics and a fixed summation order.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
@@ -84,37 +85,27 @@ __global__ void lowres_bwd_kernel(int nb, int c, int h, int w, int n, int oh, in
     }
 }
 
-static fv_status check(int nb, int c, int h, int w, int n, int oh, int ow, const void *a, const void *b)
-{
-    if (nb < 1 || c < 1 || h < 1 || w < 1 || n < 1 || oh < 1 || ow < 1 || !a || !b)
-        return fv_fail(FV_ERR_ARG, "lowres (cuda): bad shapes (%d,%d,%d,%d) -> (%d,%d,%d,%d)", nb, c, h, w, n, c, oh,
-                       ow);
-    return FV_OK;
-}
-
 static unsigned blocks(long total)
 {
     long nb = (total + 255) / 256;
     return (unsigned)(nb > 65535L * 16 ? 65535L * 16 : nb);
 }
 
-extern "C" fv_status fv_lowres_fwd_cuda(int nb, int c, int h, int w, const float *src, int n, int oh, int ow,
-                                        float *dst)
+extern "C" fv_status fv_lowres_fwd_cuda(fv_cuda_ctx *ctx, int nb, int c, int h, int w, const float *src, int n,
+                                        int oh, int ow, float *dst)
 {
-    FV_TRY(check(nb, c, h, w, n, oh, ow, src, dst));
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_lowres("lowres_fwd (cuda)", nb, c, h, w, n, oh, ow, src, dst));
+    FV_TRY(fv_cuda_enter(ctx));
     lowres_fwd_kernel<<<blocks((long)n * c * oh * ow), 256, 0, ctx->stream>>>(nb, c, h, w, src, n, oh, ow, dst);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
 
-extern "C" fv_status fv_lowres_bwd_cuda(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst,
-                                        float *dsrc)
+extern "C" fv_status fv_lowres_bwd_cuda(fv_cuda_ctx *ctx, int nb, int c, int h, int w, int n, int oh, int ow,
+                                        const float *ddst, float *dsrc)
 {
-    FV_TRY(check(nb, c, h, w, n, oh, ow, ddst, dsrc));
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_lowres("lowres_bwd (cuda)", nb, c, h, w, n, oh, ow, ddst, dsrc));
+    FV_TRY(fv_cuda_enter(ctx));
     lowres_bwd_kernel<<<blocks((long)nb * c * h * w), 256, 0, ctx->stream>>>(nb, c, h, w, n, oh, ow, ddst, dsrc);
     FV_CUDA_LAUNCHED();
     return FV_OK;

@@ -1,6 +1,7 @@
 // Objective terms on the GPU (channel, neuron, deepdream, direction): the twin of the term half of
 // host/cpu/objective.c. The forward reduces one term per block in double, as the CPU accumulates in
 // double, and copies the values back to the host; the backward accumulates each term's gradient into dact.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
@@ -12,40 +13,16 @@ struct fv_term_arg {
 };
 
 // Terms travel by value in the kernel arguments, FV_OBJ_LAUNCH per launch (32 B each: 2 KiB), and
-// their values land in a fixed device array of FV_OBJ_GROUP doubles, copied back once per group:
+// their values land in the context's scratch buffer, FV_OBJ_GROUP doubles, copied back once per group:
 // nothing is allocated per call. More terms than a group take several round trips.
 #define FV_OBJ_LAUNCH 64
 #define FV_OBJ_GROUP 1024
 struct fv_terms_arg {
     fv_term_arg t[FV_OBJ_LAUNCH];
 };
-__device__ double fv_obj_vals[FV_OBJ_GROUP];
+static_assert(FV_OBJ_GROUP * sizeof(double) <= FV_CUDA_SCRATCH_BYTES, "term values must fit the scratch buffer");
 
 #define FV_OBJ_THREADS 512
-
-static fv_status check_term(const fv_obj_term *t, fv_tensor act)
-{
-    if (t->image < 0 || t->image >= act.n)
-        return fv_fail(FV_ERR_ARG, "objective term reads image %d of a batch of %d", t->image, act.n);
-    if ((t->kind == FV_OBJ_CHANNEL || t->kind == FV_OBJ_NEURON) && (t->channel < 0 || t->channel >= act.c))
-        return fv_fail(FV_ERR_ARG, "objective term reads channel %d of a layer with %d", t->channel, act.c);
-    if (t->kind == FV_OBJ_NEURON && (t->y < 0 || t->y >= act.h || t->x < 0 || t->x >= act.w))
-        return fv_fail(FV_ERR_ARG, "neuron (%d,%d) outside the %dx%d layer", t->x, t->y, act.w, act.h);
-    if (t->kind == FV_OBJ_DIRECTION && !t->dir) return fv_fail(FV_ERR_ARG, "direction term without a vector");
-    if (t->kind < FV_OBJ_CHANNEL || t->kind > FV_OBJ_DIRECTION)
-        return fv_fail(FV_ERR_ARG, "objective term of unknown kind %d", (int)t->kind);
-    return FV_OK;
-}
-
-static fv_status check_all(const fv_obj_term *terms, int nterms, fv_tensor act, const char *what)
-{
-    if (nterms < 0 || (nterms && (!terms || !act.data)) || act.n < 1 || act.c < 1 || act.h < 1 || act.w < 1 ||
-        act.bstride < fv_tensor_chw(act))
-        return fv_fail(FV_ERR_ARG, "objective %s (cuda): bad arguments (%d terms)", what, nterms);
-    // All terms up front: an error leaves nothing half done (the CPU checks each as it goes).
-    for (int i = 0; i < nterms; i++) FV_TRY(check_term(&terms[i], act));
-    return FV_OK;
-}
 
 // One block per term: the unweighted value, summed in double (the CPU's sequential double sum and
 // this tree differ by ~1e-16 relative, invisible after the final rounding to float in all but rare
@@ -117,15 +94,13 @@ static fv_term_arg term_arg(const fv_obj_term *t)
     return a;
 }
 
-extern "C" fv_status fv_objective_fwd_cuda(const fv_obj_term *terms, int nterms, fv_tensor act, float *values)
+extern "C" fv_status fv_objective_fwd_cuda(fv_cuda_ctx *ctx, const fv_obj_term *terms, int nterms, fv_tensor act,
+                                           float *values)
 {
-    FV_TRY(check_all(terms, nterms, act, "forward"));
+    FV_TRY(fv_check_objective("objective forward (cuda)", terms, nterms, act, values));
     if (!nterms) return FV_OK;
-    if (!values) return fv_fail(FV_ERR_ARG, "objective forward (cuda): no values array");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    static double *vals = NULL; // fv_obj_vals' device address, looked up once
-    if (!vals) FV_CUDA_CHECK(cudaGetSymbolAddress((void **)&vals, fv_obj_vals));
+    FV_TRY(fv_cuda_enter(ctx));
+    double *vals = (double *)ctx->scratch;
     double host[FV_OBJ_GROUP];
     for (int g0 = 0; g0 < nterms; g0 += FV_OBJ_GROUP) {
         int ng = nterms - g0 < FV_OBJ_GROUP ? nterms - g0 : FV_OBJ_GROUP;
@@ -145,16 +120,13 @@ extern "C" fv_status fv_objective_fwd_cuda(const fv_obj_term *terms, int nterms,
     return FV_OK;
 }
 
-extern "C" fv_status fv_objective_bwd_cuda(const fv_obj_term *terms, int nterms, fv_tensor act, fv_tensor dact)
+extern "C" fv_status fv_objective_bwd_cuda(fv_cuda_ctx *ctx, const fv_obj_term *terms, int nterms, fv_tensor act,
+                                           fv_tensor dact)
 {
-    FV_TRY(check_all(terms, nterms, act, "backward"));
+    FV_TRY(fv_check_objective("objective backward (cuda)", terms, nterms, act, dact.data));
+    FV_TRY(fv_check_grad_like("objective backward (cuda)", act, dact));
     if (!nterms) return FV_OK;
-    if (!dact.data || dact.n != act.n || dact.c != act.c || dact.h != act.h || dact.w != act.w ||
-        dact.bstride < fv_tensor_chw(dact))
-        return fv_fail(FV_ERR_SHAPE, "objective backward (cuda): dact (%d,%d,%d,%d) does not match act (%d,%d,%d,%d)",
-                       dact.n, dact.c, dact.h, dact.w, act.n, act.c, act.h, act.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     const long hw = (long)act.h * act.w;
     for (int i = 0; i < nterms; i++) {
         const fv_obj_term *t = &terms[i];

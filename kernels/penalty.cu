@@ -1,14 +1,15 @@
 // Image penalties on the GPU (total variation, L1, L2, blur): the twin of host/cpu/penalty.c with
 // identical parameters (device rgb/drgb, host values). One block per image: the forward reduces the four
 // sums in double, the backward first reduces L2's norm and then accumulates every pixel's gradient.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
 
 #define FV_PEN_THREADS 512
-// Values land in a fixed device array, FV_PEN_GROUP images per round trip: nothing allocated per call.
+// Values land in the context's scratch buffer, FV_PEN_GROUP images per round trip: nothing allocated per call.
 #define FV_PEN_GROUP 1024
-__device__ double fv_pen_vals[FV_PEN_GROUP];
+static_assert(FV_PEN_GROUP * sizeof(double) <= FV_CUDA_SCRATCH_BYTES, "penalty values must fit the scratch buffer");
 
 // Lucid's _tf_blur at (y, x): weights 1 (centre) and 0.5 (ring), over the taps inside the image.
 static __device__ float pen_blur_at(const float *p, int h, int w, int y, int x)
@@ -98,16 +99,13 @@ __global__ void penalty_bwd_kernel1(int h, int w, const float *rgb, float tv, fl
     }
 }
 
-extern "C" fv_status fv_penalty_fwd_cuda(int n, int h, int w, const float *rgb, float tv, float l1, float l2,
-                                         float blur, float *values)
+extern "C" fv_status fv_penalty_fwd_cuda(fv_cuda_ctx *ctx, int n, int h, int w, const float *rgb, float tv, float l1,
+                                         float l2, float blur, float *values)
 {
-    if (n < 0 || h < 1 || w < 1 || (n && (!rgb || !values)))
-        return fv_fail(FV_ERR_ARG, "penalty_fwd (cuda): bad arguments");
+    FV_TRY(fv_check_penalty("penalty_fwd (cuda)", n, h, w, rgb, values));
     if (!n) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
-    static double *vals = NULL; // fv_pen_vals' device address, looked up once
-    if (!vals) FV_CUDA_CHECK(cudaGetSymbolAddress((void **)&vals, fv_pen_vals));
+    FV_TRY(fv_cuda_enter(ctx));
+    double *vals = (double *)ctx->scratch;
     double host[FV_PEN_GROUP];
     const long hw = (long)h * w;
     for (int b0 = 0; b0 < n; b0 += FV_PEN_GROUP) {
@@ -122,14 +120,12 @@ extern "C" fv_status fv_penalty_fwd_cuda(int n, int h, int w, const float *rgb, 
     return FV_OK;
 }
 
-extern "C" fv_status fv_penalty_bwd_cuda(int n, int h, int w, const float *rgb, float tv, float l1, float l2,
-                                         float blur, float *drgb)
+extern "C" fv_status fv_penalty_bwd_cuda(fv_cuda_ctx *ctx, int n, int h, int w, const float *rgb, float tv, float l1,
+                                         float l2, float blur, float *drgb)
 {
-    if (n < 0 || h < 1 || w < 1 || (n && (!rgb || !drgb)))
-        return fv_fail(FV_ERR_ARG, "penalty_bwd (cuda): bad arguments");
+    FV_TRY(fv_check_penalty("penalty_bwd (cuda)", n, h, w, rgb, drgb));
     if (!n || (tv == 0.0f && l1 == 0.0f && l2 == 0.0f && blur == 0.0f)) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     penalty_bwd_kernel1<<<n, FV_PEN_THREADS, 0, ctx->stream>>>(h, w, rgb, tv, l1, l2, blur, drgb);
     FV_CUDA_LAUNCHED();
     return FV_OK;

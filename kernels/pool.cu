@@ -1,35 +1,9 @@
 // Max / average pooling with asymmetric padding on the GPU: the twin of host/cpu/pool.c (cuDNN pooling
 // cannot express pad_b != pad_t). The forward is one thread per output; the backward gathers, one thread
 // per input element, so it needs no atomics and adds in the CPU's order: results are bit-identical.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
-
-static fv_status check_shapes(const fv_pool_desc *d, fv_tensor x, fv_tensor y, const char *what)
-{
-    const fv_window *k = &d->win;
-    if (k->kh < 1 || k->kw < 1 || k->sh < 1 || k->sw < 1 || k->pad_t < 0 || k->pad_l < 0 || k->pad_b < 0 ||
-        k->pad_r < 0 || (d->kind != FV_POOL_MAX && d->kind != FV_POOL_AVG))
-        return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): bad descriptor (k %dx%d s %dx%d pads %d/%d/%d/%d kind %d)", what,
-                       k->kh, k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r, (int)d->kind);
-    if (bad_view(x) || bad_view(y)) return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): empty or inconsistent view", what);
-    if (x.h + k->pad_t + k->pad_b < k->kh || x.w + k->pad_l + k->pad_r < k->kw)
-        return fv_fail(FV_ERR_SHAPE, "pool %s (cuda): window %dx%d larger than padded input %dx%d", what, k->kh, k->kw,
-                       x.h, x.w);
-    int oh = fv_window_out(x.h, k->kh, k->sh, k->pad_t, k->pad_b);
-    int ow = fv_window_out(x.w, k->kw, k->sw, k->pad_l, k->pad_r);
-    if (y.n != x.n || y.c != x.c || y.h != oh || y.w != ow)
-        return fv_fail(FV_ERR_SHAPE,
-                       "pool %s (cuda): input (%d,%d,%d,%d) gives output (%d,%d,%d,%d), not (%d,%d,%d,%d)", what, x.n,
-                       x.c, x.h, x.w, x.n, x.c, oh, ow, y.n, y.c, y.h, y.w);
-    return FV_OK;
-}
 
 // The in-image part [y0, y1) x [x0, x1) of output (oy, ox)'s window (as clip_window in pool.c).
 static __device__ __forceinline__ void clip_window(const fv_window &k, int h, int w, int oy, int ox, int *y0,
@@ -132,11 +106,10 @@ static unsigned blocks_for(long total)
     return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
 }
 
-extern "C" fv_status fv_pool_fwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y)
+extern "C" fv_status fv_pool_fwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y)
 {
-    FV_TRY(check_shapes(d, x, y, "forward"));
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_pool_fwd("pool forward (cuda)", d, x, y));
+    FV_TRY(fv_cuda_enter(ctx));
     long total = (long)y.n * y.c * y.h * y.w;
     pool_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
                                                                   x.data, x.bstride, y.h, y.w, y.data, y.bstride,
@@ -145,14 +118,11 @@ extern "C" fv_status fv_pool_fwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_ten
     return FV_OK;
 }
 
-extern "C" fv_status fv_pool_bwd_cuda(const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
+extern "C" fv_status fv_pool_bwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy,
+                                      fv_tensor dx)
 {
-    FV_TRY(check_shapes(d, x, y, "backward"));
-    if (bad_view(dy) || bad_view(dx) || !same_shape(dy, y) || !same_shape(dx, x))
-        return fv_fail(FV_ERR_SHAPE, "pool backward (cuda): dy (%d,%d,%d,%d) / dx (%d,%d,%d,%d) do not match y / x",
-                       dy.n, dy.c, dy.h, dy.w, dx.n, dx.c, dx.h, dx.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_pool_bwd("pool backward (cuda)", d, x, y, dy, dx));
+    FV_TRY(fv_cuda_enter(ctx));
     long total = (long)x.n * x.c * x.h * x.w;
     pool_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
                                                                   x.data, x.bstride, y.h, y.w, dy.data, dy.bstride,

@@ -1,6 +1,7 @@
 // Network-input preprocessing on the GPU: the twin of host/cpu/preprocess.c (channel permutation,
 // scale, mean subtraction, and its transpose). Elementwise, bit-identical to the CPU: the _rn
 // intrinsics keep nvcc from fusing x*scale - mean into an FMA, which the C11 CPU build never does.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
@@ -9,17 +10,6 @@ struct fv_pre_arg {
     int perm[3];
     float mean[3];
 };
-
-static int perm_ok(const int perm[3])
-{
-    if (!perm) return 0;
-    int seen = 0;
-    for (int c = 0; c < 3; c++) {
-        if (perm[c] < 0 || perm[c] > 2) return 0;
-        seen |= 1 << perm[c];
-    }
-    return seen == 7;
-}
 
 static unsigned blocks_for(long total)
 {
@@ -51,15 +41,13 @@ __global__ void preprocess_bwd_kernel1(long hw, fv_pre_arg a, float scale, const
     }
 }
 
-extern "C" fv_status fv_preprocess_fwd_cuda(int n, int hw, const int perm[3], float scale, const float mean[3],
-                                            const float *rgb, float *out)
+extern "C" fv_status fv_preprocess_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, const int perm[3], float scale,
+                                            const float mean[3], const float *rgb, float *out)
 {
-    if (n < 0 || hw < 0 || !mean || !rgb || !out || !perm_ok(perm))
-        return fv_fail(FV_ERR_ARG, "preprocess_fwd (cuda): bad arguments");
+    FV_TRY(fv_check_preprocess_fwd("preprocess_fwd (cuda)", n, hw, perm, mean, rgb, out));
     long total = (long)n * 3 * hw;
     if (total == 0) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = mean[c];
     preprocess_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(hw, a, scale, rgb, out, total);
@@ -67,15 +55,13 @@ extern "C" fv_status fv_preprocess_fwd_cuda(int n, int hw, const int perm[3], fl
     return FV_OK;
 }
 
-extern "C" fv_status fv_preprocess_bwd_cuda(int n, int hw, const int perm[3], float scale, const float *dout,
-                                            float *drgb)
+extern "C" fv_status fv_preprocess_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, const int perm[3], float scale,
+                                            const float *dout, float *drgb)
 {
-    if (n < 0 || hw < 0 || !dout || !drgb || !perm_ok(perm))
-        return fv_fail(FV_ERR_ARG, "preprocess_bwd (cuda): bad arguments");
+    FV_TRY(fv_check_preprocess_bwd("preprocess_bwd (cuda)", n, hw, perm, dout, drgb));
     long total = (long)n * 3 * hw;
     if (total == 0) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = 0.0f;
     preprocess_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(hw, a, scale, dout, drgb, total);

@@ -1,20 +1,14 @@
 // ReLU on the GPU: the twin of host/cpu/relu.c (forward; backward accumulating into dx, ordinary or
 // Lucid's redirected form). Every kernel honours each view's bstride. Element-for-element the same
 // comparisons as the CPU, so results are bit-identical (the backward is a single float add per element).
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
-// Images handled per launch of the redirected backward: its per-image "live" flags sit in a fixed
-// device array of this size, so no call ever allocates (batches above it are processed in chunks).
+// Images handled per launch of the redirected backward: its per-image "live" flags sit in the context's
+// scratch buffer, so no call ever allocates (batches above it are processed in chunks).
 #define FV_RELU_CHUNK 4096
-__device__ int fv_relu_live[FV_RELU_CHUNK];
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
+static_assert(FV_RELU_CHUNK * sizeof(int) <= FV_CUDA_SCRATCH_BYTES, "live flags must fit the scratch buffer");
 
 // 2-D grids throughout: blockIdx.y walks images (grid-stride), x a grid-stride loop over one image's
 // chw elements, so the per-image offset b*bstride needs no 64-bit division per element.
@@ -82,28 +76,20 @@ __global__ void relu_redirect_kernel1(int n, long chw, const float *x, long xs, 
     }
 }
 
-extern "C" fv_status fv_relu_fwd_cuda(fv_tensor x, fv_tensor y)
+extern "C" fv_status fv_relu_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y)
 {
-    if (bad_view(x) || bad_view(y) || !same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "relu forward (cuda): x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty",
-                       x.n, x.c, x.h, x.w, y.n, y.c, y.h, y.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_relu_fwd("relu forward (cuda)", x, y));
+    FV_TRY(fv_cuda_enter(ctx));
     long chw = fv_tensor_chw(x);
     relu_fwd_kernel1<<<grid_for(chw, x.n), 256, 0, ctx->stream>>>(x.n, chw, x.data, x.bstride, y.data, y.bstride);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
 
-extern "C" fv_status fv_relu_bwd_cuda(fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect)
+extern "C" fv_status fv_relu_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect)
 {
-    if (bad_view(x) || bad_view(dy) || bad_view(dx) || !same_shape(x, dy) || !same_shape(x, dx))
-        return fv_fail(FV_ERR_SHAPE,
-                       "relu backward (cuda): x (%d,%d,%d,%d), dy (%d,%d,%d,%d), dx (%d,%d,%d,%d) differ or are "
-                       "empty",
-                       x.n, x.c, x.h, x.w, dy.n, dy.c, dy.h, dy.w, dx.n, dx.c, dx.h, dx.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_check_relu_bwd("relu backward (cuda)", x, dy, dx));
+    FV_TRY(fv_cuda_enter(ctx));
     long chw = fv_tensor_chw(x);
     if (!redirect) {
         relu_bwd_kernel1<<<grid_for(chw, x.n), 256, 0, ctx->stream>>>(x.n, chw, x.data, x.bstride, dy.data,
@@ -111,8 +97,7 @@ extern "C" fv_status fv_relu_bwd_cuda(fv_tensor x, fv_tensor dy, fv_tensor dx, i
         FV_CUDA_LAUNCHED();
         return FV_OK;
     }
-    static int *live = NULL; // the flag array's device address, looked up once
-    if (!live) FV_CUDA_CHECK(cudaGetSymbolAddress((void **)&live, fv_relu_live));
+    int *live = (int *)ctx->scratch;
     // Chunks are stream-ordered, so reusing the flags for the next chunk is safe.
     for (int b0 = 0; b0 < x.n; b0 += FV_RELU_CHUNK) {
         int nb = x.n - b0 < FV_RELU_CHUNK ? x.n - b0 : FV_RELU_CHUNK;

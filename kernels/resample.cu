@@ -1,6 +1,7 @@
 // Affine bilinear resampling with constant padding on the GPU: the twin of host/cpu/resample.c. The
 // forward gathers one output pixel per thread (bit-identical to the CPU); the backward scatters each
 // output's gradient into its four source taps with atomicAdd.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
@@ -94,14 +95,6 @@ __global__ void resample_bwd_kernel1(fv_maps_arg maps, int c, int h, int w, int 
     }
 }
 
-static fv_status check_args(int n, int c, int h, int w, int oh, int ow, const void *a, const void *b, const void *maps,
-                            const char *what)
-{
-    if (n < 0 || c < 0 || h <= 0 || w <= 0 || oh < 0 || ow < 0 || !a || !b || !maps)
-        return fv_fail(FV_ERR_ARG, "%s (cuda): bad arguments (n=%d c=%d %dx%d -> %dx%d)", what, n, c, h, w, oh, ow);
-    return FV_OK;
-}
-
 static unsigned blocks_for(long total)
 {
     long nb = (total + 255) / 256;
@@ -115,13 +108,12 @@ static fv_maps_arg chunk_maps(const fv_affine *maps, int b0, int nb)
     return m;
 }
 
-extern "C" fv_status fv_resample_fwd_cuda(int n, int c, int h, int w, const float *src, const fv_affine *maps,
-                                          float pad, int oh, int ow, float *dst)
+extern "C" fv_status fv_resample_fwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h, int w, const float *src,
+                                          const fv_affine *maps, float pad, int oh, int ow, float *dst)
 {
-    FV_TRY(check_args(n, c, h, w, oh, ow, src, dst, maps, "resample_fwd"));
+    FV_TRY(fv_check_resample("resample_fwd (cuda)", n, c, h, w, oh, ow, src, dst, maps));
     if ((long)n * c * oh * ow == 0) return FV_OK; // nothing to write (CPU: empty loops)
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     for (int b0 = 0; b0 < n; b0 += FV_RESAMPLE_CHUNK) {
         int nb = n - b0 < FV_RESAMPLE_CHUNK ? n - b0 : FV_RESAMPLE_CHUNK;
         long total = (long)nb * c * oh * ow;
@@ -133,13 +125,12 @@ extern "C" fv_status fv_resample_fwd_cuda(int n, int c, int h, int w, const floa
     return FV_OK;
 }
 
-extern "C" fv_status fv_resample_bwd_cuda(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
-                                          const float *ddst, float *dsrc)
+extern "C" fv_status fv_resample_bwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h, int w, const fv_affine *maps, int oh,
+                                          int ow, const float *ddst, float *dsrc)
 {
-    FV_TRY(check_args(n, c, h, w, oh, ow, ddst, dsrc, maps, "resample_bwd"));
+    FV_TRY(fv_check_resample("resample_bwd (cuda)", n, c, h, w, oh, ow, ddst, dsrc, maps));
     if ((long)n * c == 0) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     // Overwrite semantics: zero, then scatter.
     FV_CUDA_CHECK(cudaMemsetAsync(dsrc, 0, sizeof(float) * (size_t)n * c * h * w, ctx->stream));
     if ((long)oh * ow == 0) return FV_OK;

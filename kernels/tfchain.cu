@@ -2,6 +2,7 @@
 // output pixel per thread, step by step in the CPU's float32 order (the _rn intrinsics stop nvcc from
 // contracting into FMAs, which could move a round() or floor() across an integer); the backward
 // scatters each output's gradient into its four source taps with atomicAdd.
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 
@@ -94,21 +95,6 @@ __global__ void tfchain_bwd_kernel1(fv_chains_arg ch, int c, const float *ddst, 
     }
 }
 
-static fv_status check_args(int nimg, int c, const fv_tfchain *ch, const void *a, const void *b, const char *what)
-{
-    if (nimg < 0 || c < 0 || !a || !b || (nimg && !ch))
-        return fv_fail(FV_ERR_ARG, "%s (cuda): bad arguments (n=%d c=%d)", what, nimg, c);
-    for (int i = 0; i < nimg; i++) {
-        const fv_tfchain *k = &ch[i];
-        if (k->size < 1 || k->pad < 0 || k->c1 < 1 || k->m < 1 || k->n < 1 || k->ox1 < 0 || k->oy1 < 0 ||
-            k->ox1 + k->c1 > k->size + 2 * k->pad || k->oy1 + k->c1 > k->size + 2 * k->pad || k->ox2 < 0 ||
-            k->oy2 < 0 || k->ox2 + k->n > k->m || k->oy2 + k->n > k->m || k->size != ch[0].size ||
-            k->m != ch[0].m || k->n != ch[0].n)
-            return fv_fail(FV_ERR_ARG, "%s (cuda): image %d: inconsistent chain", what, i);
-    }
-    return FV_OK;
-}
-
 static unsigned blocks_for(long total)
 {
     long nb = (total + 255) / 256;
@@ -122,12 +108,12 @@ static fv_chains_arg chunk(const fv_tfchain *ch, int b0, int nb)
     return a;
 }
 
-extern "C" fv_status fv_tfchain_fwd_cuda(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst)
+extern "C" fv_status fv_tfchain_fwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, const fv_tfchain *chains, const float *src,
+                                         float *dst)
 {
-    FV_TRY(check_args(nimg, c, chains, src, dst, "tfchain_fwd"));
+    FV_TRY(fv_check_tfchain("tfchain_fwd (cuda)", nimg, c, chains, src, dst));
     if (!nimg || !c) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     const long S = chains[0].size, N = chains[0].n;
     for (int b0 = 0; b0 < nimg; b0 += FV_TFCHAIN_CHUNK) {
         const int nb = nimg - b0 < FV_TFCHAIN_CHUNK ? nimg - b0 : FV_TFCHAIN_CHUNK;
@@ -139,12 +125,12 @@ extern "C" fv_status fv_tfchain_fwd_cuda(int nimg, int c, const fv_tfchain *chai
     return FV_OK;
 }
 
-extern "C" fv_status fv_tfchain_bwd_cuda(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc)
+extern "C" fv_status fv_tfchain_bwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, const fv_tfchain *chains,
+                                         const float *ddst, float *dsrc)
 {
-    FV_TRY(check_args(nimg, c, chains, ddst, dsrc, "tfchain_bwd"));
+    FV_TRY(fv_check_tfchain("tfchain_bwd (cuda)", nimg, c, chains, ddst, dsrc));
     if (!nimg || !c) return FV_OK;
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(fv_cuda_enter(ctx));
     const long S = chains[0].size, N = chains[0].n;
     // Overwrite semantics: zero, then scatter.
     FV_CUDA_CHECK(cudaMemsetAsync(dsrc, 0, sizeof(float) * (size_t)nimg * c * S * S, ctx->stream));

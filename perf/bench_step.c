@@ -74,6 +74,11 @@ int main(int argc, char **argv)
                      "images_per_s_at_512_steps,gmac_fwd_per_image,tflops\n");
     const char *bname = getenv("FV_BENCH_BACKEND");
     fv_backend_kind bk = bname && !strcmp(bname, "cuda") ? FV_BACKEND_CUDA : FV_BACKEND_CPU;
+    fv_backend *be; /* one instance (one CUDA context and algorithm cache) for every configuration */
+    if (fv_backend_open(bk, NULL, &be) != FV_OK) {
+        fprintf(stderr, "%s\n", fv_last_error());
+        return 1;
+    }
     char date[32];
     time_t tt = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&tt));
@@ -87,7 +92,7 @@ int main(int argc, char **argv)
                 fv_render_config_default(&cfg);
                 cfg.size = atoi(sizes[s]);
                 cfg.steps = steps;
-                cfg.backend = bk;
+                cfg.backend_instance = be;
                 int B = atoi(batches[b]);
                 cfg.batch_size = B; /* one pass, whatever the memory estimate */
                 fv_render_item it = {NULL, 1};
@@ -121,6 +126,7 @@ int main(int argc, char **argv)
                 fflush(csv);
             }
     fclose(csv);
+    fv_backend_close(be);
     fv_model_free(m);
     return 0;
 }

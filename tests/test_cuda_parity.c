@@ -1,44 +1,52 @@
-/* CPU vs CUDA parity, op by op and for whole renders, on seeded random inputs (never zeros). Every
- * comparison fails first on NaN/Inf, then on |g - r| > atol + rtol*|r|, printing the worst element;
- * guard words after each GPU output catch out-of-bounds writes. Tolerances sit beside each test with
- * their reason. Without a GPU (or a CUDA build) every test skips cleanly. cuDNN runs with FMA math
- * (no TF32), so differences are summation order only. */
+/* CPU vs CUDA parity, op by op and for whole renders, on seeded random inputs (never zeros). The CUDA twins are
+ * called through an opened CUDA instance (fv_backend_open, the calls of backend/backend.h), as the renderer
+ * calls them; the CPU twins directly. Every comparison fails first on NaN/Inf, then on |g - r| > atol +
+ * rtol*|r|, printing the worst element; guard words after each GPU output catch out-of-bounds writes.
+ * Tolerances sit beside each test with their reason. Without a GPU (or a CUDA build) every test skips cleanly.
+ * cuDNN runs with FMA math (no TF32), so differences are summation order only. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/backend.h"
-#include "backend/cuda_probe.h"
 #include "models/model.h"
 #include "testutil.h"
 #include "render/transform.h"
 
 #ifdef FV_HAVE_CUDA
 #include "cuda/context.h"
-#include "cuda/ops_cuda.h"
 
-extern const fv_backend_i fv_backend_cuda;
-static const fv_backend_i *G = &fv_backend_cuda;
+static fv_backend *G; /* the CUDA instance of the running test */
 
 #define GUARD 64
 static const float SENTINEL = -12345.0f;
 
-static void require_gpu(void)
+/* Skips without a GPU; else opens G with these options (NULL: the defaults). */
+static void open_gpu(const fv_backend_options *o)
 {
     char desc[256];
-    if (fv_cuda_probe(desc, sizeof desc) <= 0) cr_skip_test("no GPU: %s", desc);
+    if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) <= 0) cr_skip_test("no GPU: %s", desc);
+    cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, o, &G), FV_OK, "%s", fv_last_error());
+}
+
+static void require_gpu(void) { open_gpu(NULL); }
+
+static void close_gpu(void)
+{
+    fv_backend_close(G);
+    G = NULL;
 }
 
 /* Device copy of n host floats, followed by GUARD sentinel floats. */
 static float *dev(const float *host, size_t n)
 {
     float *d;
-    cr_assert_eq(G->alloc((void **)&d, (n + GUARD) * sizeof(float)), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_backend_alloc(G, (void **)&d, (n + GUARD) * sizeof(float)), FV_OK, "%s", fv_last_error());
     float s[GUARD];
     for (int i = 0; i < GUARD; i++) s[i] = SENTINEL;
-    if (host) cr_assert_eq(G->upload(d, host, n * sizeof(float)), FV_OK);
-    cr_assert_eq(G->upload(d + n, s, sizeof s), FV_OK);
+    if (host) cr_assert_eq(fv_backend_upload(G, d, host, n * sizeof(float)), FV_OK);
+    cr_assert_eq(fv_backend_upload(G, d + n, s, sizeof s), FV_OK);
     return d;
 }
 
@@ -46,7 +54,7 @@ static float *dev(const float *host, size_t n)
 static void expect_close(const char *what, float *d, const float *ref, size_t n, double atol, double rtol)
 {
     float *h = malloc((n + GUARD) * sizeof(float));
-    cr_assert_eq(G->download(h, d, (n + GUARD) * sizeof(float)), FV_OK, "%s: %s", what, fv_last_error());
+    cr_assert_eq(fv_backend_download(G, h, d, (n + GUARD) * sizeof(float)), FV_OK, "%s: %s", what, fv_last_error());
     for (int i = 0; i < GUARD; i++) cr_assert_eq(h[n + i], SENTINEL, "%s: write past the end (guard %d)", what, i);
     size_t worst = 0;
     double excess = -1;
@@ -58,7 +66,7 @@ static void expect_close(const char *what, float *d, const float *ref, size_t n,
     cr_assert(excess <= 0, "%s: element %zu: gpu %.8g cpu %.8g (atol %g rtol %g)", what, worst, h[worst], ref[worst],
               atol, rtol);
     free(h);
-    G->free(d);
+    fv_backend_free(G, d);
 }
 
 static float *rnd(size_t n, uint64_t seed, float lo, float hi)
@@ -103,7 +111,7 @@ static int conv_parity(const conv_case *c, int ycap_extra)
     fv_tensor tdx = fv_tensor_make(dx, c->n, c->cin, c->h, c->w);
     cr_assert_eq(fv_conv2d_fwd_cpu(&d, tx, wt, b, ty, cw), FV_OK);
     cr_assert_eq(fv_conv2d_bwd_data_cpu(&d, tdy, wt, tdx, cw), FV_OK);
-    size_t wsz = fv_conv2d_workspace_cuda(&d, c->n, c->h, c->w);
+    size_t wsz = fv_conv2d_workspace(G, &d, c->n, c->h, c->w);
     float *gx = dev(x, nx), *gw = dev(wt, nw), *gb = dev(b, c->cout), *gy = dev(y0, ny), *gdy = dev(dy, ny),
           *gdx = dev(dx0, nx), *gwork = dev(NULL, wsz + 1);
     fv_tensor Gx = tx, Gy = ty, Gdy = tdy, Gdx = tdx;
@@ -111,8 +119,8 @@ static int conv_parity(const conv_case *c, int ycap_extra)
     Gy.data = gy + (ty.data - y);
     Gdy.data = gdy + (tdy.data - dy);
     Gdx.data = gdx;
-    fv_status sf = fv_conv2d_fwd_cuda(&d, Gx, gw, gb, Gy, gwork);
-    fv_status sb = sf == FV_OK ? fv_conv2d_bwd_data_cuda(&d, Gdy, gw, Gdx, gwork) : sf;
+    fv_status sf = fv_conv2d_fwd(G, &d, Gx, gw, gb, Gy, gwork);
+    fv_status sb = sf == FV_OK ? fv_conv2d_bwd_data(G, &d, Gdy, gw, Gdx, gwork) : sf;
     int ran = sf != FV_ERR_UNSUPPORTED && sb != FV_ERR_UNSUPPORTED;
     if (ran) {
         cr_assert_eq(sf, FV_OK, "conv forward: %s", fv_last_error());
@@ -121,14 +129,15 @@ static int conv_parity(const conv_case *c, int ycap_extra)
         expect_close("conv backward-data (accumulated)", gdx, dx, nx, 1e-5 * maxabs(dx, nx), 0);
     } else {
         cr_log_info("unsupported here: %s", fv_last_error());
-        G->free(gy), G->free(gdx);
+        fv_backend_free(G, gy), fv_backend_free(G, gdx);
     }
-    G->free(gx), G->free(gw), G->free(gb), G->free(gdy), G->free(gwork);
+    fv_backend_free(G, gx), fv_backend_free(G, gw), fv_backend_free(G, gb), fv_backend_free(G, gdy);
+    fv_backend_free(G, gwork);
     free(x), free(wt), free(b), free(y), free(dy), free(dx), free(y0), free(dx0), free(cw);
     return ran;
 }
 
-Test(cuda_parity, conv_caffe_and_tf_shapes)
+Test(cuda_parity, conv_caffe_and_tf_shapes, .fini = close_gpu)
 {
     require_gpu();
     const conv_case cases[] = {
@@ -146,32 +155,40 @@ Test(cuda_parity, conv_caffe_and_tf_shapes)
 
 /* Every cuDNN forward algorithm (backward-data chosen), then every backward-data algorithm (forward
  * chosen), that supports the shape gives the same answer. */
-Test(cuda_parity, conv_every_cudnn_algorithm)
+/* G reopened with one algorithm forced (bwd 0: forward, 1: backward-data); the context must carry it. */
+static void reopen_forced(int bwd, int algo)
+{
+    fv_backend_close(G);
+    fv_backend_options o;
+    fv_backend_options_default(&o);
+    if (bwd) o.cudnn_bwd_data_algo = algo;
+    else o.cudnn_fwd_algo = algo;
+    cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, &o, &G), FV_OK, "%s", fv_last_error());
+    const fv_cuda_ctx *ctx = G->context;
+    cr_assert_eq(bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo, algo, "the option did not reach the context");
+    cr_assert_eq(bwd ? ctx->force_fwd_algo : ctx->force_bwd_algo, -1);
+}
+
+Test(cuda_parity, conv_every_cudnn_algorithm, .fini = close_gpu)
 {
     require_gpu();
-    fv_cuda_ctx *ctx;
-    cr_assert_eq(fv_cuda_ctx_get(&ctx), FV_OK);
     const conv_case cases[2] = {{2, 16, 14, 14, 24, 3, 1, 1, 1, 1, 1}, {2, 3, 40, 36, 8, 7, 2, 2, 2, 3, 3}};
     for (int k = 0; k < 2; k++) {
         int ran_f = 0, ran_b = 0;
-        for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; a++) {
-            ctx->force_fwd_algo = a, ctx->force_bwd_algo = -1;
-            fv_cuda_conv_cache_clear();
+        for (int a = 0; a < FV_CUDNN_FWD_ALGOS; a++) {
+            reopen_forced(0, a);
             int r = conv_parity(&cases[k], 3);
             cr_log_info("case %d: forward algo %d %s", k, a, r ? "agrees" : "unsupported");
             ran_f += r;
         }
-        for (int a = 0; a < CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT; a++) {
-            ctx->force_fwd_algo = -1, ctx->force_bwd_algo = a;
-            fv_cuda_conv_cache_clear();
+        for (int a = 0; a < FV_CUDNN_BWD_DATA_ALGOS; a++) {
+            reopen_forced(1, a);
             int r = conv_parity(&cases[k], 3);
             cr_log_info("case %d: backward-data algo %d %s", k, a, r ? "agrees" : "unsupported");
             ran_b += r;
         }
         cr_assert(ran_f >= 2 && ran_b >= 2, "case %d: only %d forward / %d backward algorithms ran", k, ran_f, ran_b);
     }
-    ctx->force_fwd_algo = ctx->force_bwd_algo = -1;
-    fv_cuda_conv_cache_clear();
 }
 
 /* ---------- the other network ops ---------- */
@@ -202,13 +219,13 @@ static void check(const char *what, pair *p, double atol, double rtol)
 
 static void drop(pair *p)
 {
-    G->free(p->d);
+    fv_backend_free(G, p->d);
     free(p->h);
 }
 
 /* Elementwise and windowed ops compute the same float expressions: 1e-6 relative covers libm vs CUDA
  * math (expf, powf) and fused multiply-adds. */
-Test(cuda_parity, relu_pool_lrn_softmax_fc)
+Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
 {
     require_gpu();
     /* ReLU, plain and redirected: image 0 all negative (redirects), image 1 mixed. */
@@ -216,11 +233,11 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc)
         pair x = mk(2, 6, 5, 7, 10, -1, 1), y = mk(2, 6, 5, 7, 11, -1, 1), dy = mk(2, 6, 5, 7, 12, -1, 1),
              dx = mk(2, 6, 5, 7, 13, -1, 1);
         for (size_t i = 0; i < x.n / 2; i++) x.h[i] = -fabsf(x.h[i]) - 0.01f;
-        cr_assert_eq(G->upload(x.d, x.h, x.n * sizeof(float)), FV_OK);
+        cr_assert_eq(fv_backend_upload(G, x.d, x.h, x.n * sizeof(float)), FV_OK);
         cr_assert_eq(fv_relu_fwd_cpu(x.th, y.th), FV_OK);
         cr_assert_eq(fv_relu_bwd_cpu(x.th, dy.th, dx.th, redirect), FV_OK);
-        cr_assert_eq(fv_relu_fwd_cuda(x.td, y.td), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_relu_bwd_cuda(x.td, dy.td, dx.td, redirect), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_relu_fwd(G, x.td, y.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_relu_bwd(G, x.td, dy.td, dx.td, redirect), FV_OK, "%s", fv_last_error());
         check("relu forward", &y, 0, 0);
         check("relu backward", &dx, 0, 0);
         drop(&x), drop(&dy);
@@ -236,8 +253,8 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc)
                  dx = mk(2, 5, H, H, 23, -1, 1);
             cr_assert_eq(fv_pool_fwd_cpu(&d, x.th, y.th), FV_OK);
             cr_assert_eq(fv_pool_bwd_cpu(&d, x.th, y.th, dy.th, dx.th), FV_OK);
-            cr_assert_eq(fv_pool_fwd_cuda(&d, x.td, y.td), FV_OK, "%s", fv_last_error());
-            cr_assert_eq(fv_pool_bwd_cuda(&d, x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
+            cr_assert_eq(fv_pool_fwd(G, &d, x.td, y.td), FV_OK, "%s", fv_last_error());
+            cr_assert_eq(fv_pool_bwd(G, &d, x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
             check("pool forward", &y, 1e-6, 1e-6);
             check("pool backward", &dx, 1e-6, 1e-6);
             drop(&x), drop(&dy);
@@ -249,8 +266,8 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc)
              dx = mk(2, 12, 6, 6, 33, -1, 1);
         cr_assert_eq(fv_lrn_fwd_cpu(&lrns[k], x.th, y.th), FV_OK);
         cr_assert_eq(fv_lrn_bwd_cpu(&lrns[k], x.th, y.th, dy.th, dx.th), FV_OK);
-        cr_assert_eq(fv_lrn_fwd_cuda(&lrns[k], x.td, y.td), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_lrn_bwd_cuda(&lrns[k], x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_lrn_fwd(G, &lrns[k], x.td, y.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_lrn_bwd(G, &lrns[k], x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
         check("lrn forward", &y, 1e-5, 1e-5);
         check("lrn backward", &dx, 1e-5, 1e-5);
         drop(&x), drop(&dy);
@@ -261,10 +278,10 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc)
              dx = mk(3, 1000, 1, 1, 43, -1, 1);
         cr_assert_eq(fv_softmax_fwd_cpu(x.th, y.th), FV_OK);
         cr_assert_eq(fv_softmax_bwd_cpu(y.th, dy.th, dx.th), FV_OK);
-        cr_assert_eq(fv_softmax_fwd_cuda(x.td, y.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_softmax_fwd(G, x.td, y.td), FV_OK, "%s", fv_last_error());
         pair yb = mk(3, 1000, 1, 1, 41, 0, 1); /* backward from the CPU's y, so only the backward differs */
-        cr_assert_eq(G->upload(yb.d, y.h, y.n * sizeof(float)), FV_OK);
-        cr_assert_eq(fv_softmax_bwd_cuda(yb.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_backend_upload(G, yb.d, y.h, y.n * sizeof(float)), FV_OK);
+        cr_assert_eq(fv_softmax_bwd(G, yb.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
         check("softmax forward", &y, 1e-7, 1e-5);
         check("softmax backward", &dx, 1e-6, 1e-5);
         drop(&x), drop(&dy), drop(&yb);
@@ -274,19 +291,19 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc)
         float *gw = dev(w, 1000 * 1024), *gb = dev(b, 1000);
         cr_assert_eq(fv_fc_fwd_cpu(fx.th, w, b, 1000, fy.th), FV_OK);
         cr_assert_eq(fv_fc_bwd_cpu(fdy.th, w, fdx.th), FV_OK);
-        cr_assert_eq(fv_fc_fwd_cuda(fx.td, gw, gb, 1000, fy.td), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_fc_bwd_cuda(fdy.td, gw, fdx.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_fc_fwd(G, fx.td, gw, gb, 1000, fy.td), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_fc_bwd(G, fdy.td, gw, fdx.td), FV_OK, "%s", fv_last_error());
         check("fc forward", &fy, 1e-5, 1e-5); /* sums of 1024 products */
         check("fc backward", &fdx, 1e-5, 1e-5);
         drop(&fx), drop(&fdy);
-        G->free(gw), G->free(gb);
+        fv_backend_free(G, gw), fv_backend_free(G, gb);
         free(w), free(b);
     }
 }
 
 /* ---------- parameterisation, objectives, Adam ---------- */
 
-Test(cuda_parity, spectrum_colour_resample_preprocess_adam)
+Test(cuda_parity, spectrum_colour_resample_preprocess_adam, .fini = close_gpu)
 {
     require_gpu();
     /* FFT parameterisation at an even and an odd size; cuFFT vs FFTW: ~1e-6 of the image scale. */
@@ -298,20 +315,20 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam)
         float *dimg = rnd(ni, 51, -1, 1), *dspec = malloc(ns * sizeof(float));
         fv_spectrum_scale(h, w, 1.0f, scale);
         fv_fft_plan_cpu *pc;
-        fv_fft_plan_cuda *pg;
+        void *pg;
         cr_assert_eq(fv_fft_plan_create_cpu(n, h, w, &pc), FV_OK);
-        cr_assert_eq(fv_fft_plan_create_cuda(n, h, w, &pg), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_fft_plan_create(G, n, h, w, &pg), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_spectrum_to_image_cpu(pc, spec, scale, img), FV_OK);
         cr_assert_eq(fv_spectrum_to_image_bwd_cpu(pc, dimg, scale, dspec), FV_OK);
         float *gs = dev(spec, ns), *gsc = dev(scale, (size_t)h * wf), *gi = dev(NULL, ni), *gdi = dev(dimg, ni),
               *gds = dev(NULL, ns);
-        cr_assert_eq(fv_spectrum_to_image_cuda(pg, gs, gsc, gi), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_spectrum_to_image_bwd_cuda(pg, gdi, gsc, gds), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_spectrum_to_image(G, pg, gs, gsc, gi), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_spectrum_to_image_bwd(G, pg, gdi, gsc, gds), FV_OK, "%s", fv_last_error());
         expect_close("spectrum -> image", gi, img, ni, 1e-5 * maxabs(img, ni), 0);
         expect_close("spectrum -> image adjoint", gds, dspec, ns, 1e-5 * maxabs(dspec, ns), 0);
         fv_fft_plan_free_cpu(pc);
-        fv_fft_plan_free_cuda(pg);
-        G->free(gs), G->free(gsc), G->free(gdi);
+        fv_fft_plan_free(G, pg);
+        fv_backend_free(G, gs), fv_backend_free(G, gsc), fv_backend_free(G, gdi);
         free(spec), free(scale), free(img), free(dimg), free(dspec);
     }
     /* Resampling with random affines (rotation, scale, sub-pixel shifts); backward uses atomics on the GPU,
@@ -330,11 +347,11 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam)
         cr_assert_eq(fv_resample_fwd_cpu(n, c, h, w, src, maps, 0.5f, h, w, dst), FV_OK);
         cr_assert_eq(fv_resample_bwd_cpu(n, c, h, w, maps, h, w, ddst, dsrc), FV_OK);
         float *gsrc = dev(src, np), *gdst = dev(NULL, np), *gddst = dev(ddst, np), *gdsrc = dev(NULL, np);
-        cr_assert_eq(fv_resample_fwd_cuda(n, c, h, w, gsrc, maps, 0.5f, h, w, gdst), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_resample_bwd_cuda(n, c, h, w, maps, h, w, gddst, gdsrc), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_resample_fwd(G, n, c, h, w, gsrc, maps, 0.5f, h, w, gdst), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_resample_bwd(G, n, c, h, w, maps, h, w, gddst, gdsrc), FV_OK, "%s", fv_last_error());
         expect_close("resample forward", gdst, dst, np, 1e-6, 1e-6);
         expect_close("resample backward", gdsrc, dsrc, np, 1e-5, 1e-5);
-        G->free(gsrc), G->free(gddst);
+        fv_backend_free(G, gsrc), fv_backend_free(G, gddst);
         free(src), free(dst), free(ddst), free(dsrc);
     }
     /* Lucid's transform chain (--preset lucid): the forward gathers in the CPU's float32 order (same rounding
@@ -354,11 +371,11 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam)
         cr_assert_eq(fv_tfchain_fwd_cpu(n, c, ch, src, dst), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_tfchain_bwd_cpu(n, c, ch, ddst, dsrc), FV_OK, "%s", fv_last_error());
         float *gsrc = dev(src, ns), *gdst = dev(NULL, nd), *gddst = dev(ddst, nd), *gdsrc = dev(NULL, ns);
-        cr_assert_eq(fv_tfchain_fwd_cuda(n, c, ch, gsrc, gdst), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_tfchain_bwd_cuda(n, c, ch, gddst, gdsrc), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_tfchain_fwd(G, n, c, ch, gsrc, gdst), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_tfchain_bwd(G, n, c, ch, gddst, gdsrc), FV_OK, "%s", fv_last_error());
         expect_close("lucid chain forward", gdst, dst, nd, 1e-6, 1e-6);
         expect_close("lucid chain backward", gdsrc, dsrc, ns, 1e-5, 1e-5);
-        G->free(gsrc), G->free(gddst);
+        fv_backend_free(G, gsrc), fv_backend_free(G, gddst);
         free(src), free(dst), free(ddst), free(dsrc);
     }
     /* Preprocess (Caffe BGR) and Adam: same float expressions. */
@@ -371,27 +388,27 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam)
         cr_assert_eq(fv_preprocess_fwd_cpu(n, hw, perm, 255, mean, rgb, out), FV_OK);
         cr_assert_eq(fv_preprocess_bwd_cpu(n, hw, perm, 255, dout, drgb), FV_OK);
         float *g1 = dev(rgb, np), *g2 = dev(NULL, np), *g3 = dev(dout, np), *g4 = dev(NULL, np);
-        cr_assert_eq(fv_preprocess_fwd_cuda(n, hw, perm, 255, mean, g1, g2), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_preprocess_bwd_cuda(n, hw, perm, 255, g3, g4), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_preprocess_fwd(G, n, hw, perm, 255, mean, g1, g2), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_preprocess_bwd(G, n, hw, perm, 255, g3, g4), FV_OK, "%s", fv_last_error());
         expect_close("preprocess forward", g2, out, np, 1e-4, 1e-6);
         expect_close("preprocess backward", g4, drgb, np, 1e-5, 1e-6);
-        G->free(g1), G->free(g3);
+        fv_backend_free(G, g1), fv_backend_free(G, g3);
         free(rgb), free(out), free(dout), free(drgb);
         const size_t na = 5000;
         float *p = rnd(na, 72, -1, 1), *g = rnd(na, 73, -1, 1), *m = rnd(na, 74, -0.1f, 0.1f), *v = rnd(na, 75, 0, 0.1f);
         float *gp = dev(p, na), *gg = dev(g, na), *gm = dev(m, na), *gv = dev(v, na);
         cr_assert_eq(fv_adam_cpu(na, p, g, m, v, 3, 0.05f, 0.9f, 0.999f, 1e-8f), FV_OK);
-        cr_assert_eq(fv_adam_cuda(na, gp, gg, gm, gv, 3, 0.05f, 0.9f, 0.999f, 1e-8f), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_adam(G, na, gp, gg, gm, gv, 3, 0.05f, 0.9f, 0.999f, 1e-8f), FV_OK, "%s", fv_last_error());
         expect_close("adam p", gp, p, na, 1e-6, 1e-5);
         expect_close("adam m", gm, m, na, 1e-7, 1e-6);
         expect_close("adam v", gv, v, na, 1e-7, 1e-6);
-        G->free(gg);
+        fv_backend_free(G, gg);
         free(p), free(g), free(m), free(v);
     }
 }
 
 /* Objective terms and diversity: reductions in another order, 1e-5 relative. */
-Test(cuda_parity, objectives_and_diversity)
+Test(cuda_parity, objectives_and_diversity, .fini = close_gpu)
 {
     require_gpu();
     pair a = mk(4, 16, 7, 7, 80, -1, 2), da = mk(4, 16, 7, 7, 81, -1, 1);
@@ -405,28 +422,28 @@ Test(cuda_parity, objectives_and_diversity)
     float vc[5], vg[5];
     cr_assert_eq(fv_objective_fwd_cpu(tc, 5, a.th, vc), FV_OK);
     cr_assert_eq(fv_objective_bwd_cpu(tc, 5, a.th, da.th), FV_OK);
-    cr_assert_eq(fv_objective_fwd_cuda(tg, 5, a.td, vg), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_objective_bwd_cuda(tg, 5, a.td, da.td), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_objective_fwd(G, tg, 5, a.td, vg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_objective_bwd(G, tg, 5, a.td, da.td), FV_OK, "%s", fv_last_error());
     for (int i = 0; i < 5; i++) cr_assert(fabsf(vc[i] - vg[i]) <= 1e-5f * (1 + fabsf(vc[i])), "term %d: cpu %g gpu %g", i, vc[i], vg[i]);
     check("objective gradients", &da, 1e-6, 1e-5);
     float *wc = malloc(fv_diversity_workspace_cpu(16, 4) * sizeof(float));
-    float *wg = dev(NULL, fv_diversity_workspace_cuda(16, 4));
+    float *wg = dev(NULL, fv_diversity_workspace(G, 16, 4));
     pair d2 = mk(4, 16, 7, 7, 83, -1, 1);
     float dc, dg;
     cr_assert_eq(fv_diversity_fwd_cpu(a.th, 0, 4, &dc, wc), FV_OK);
     cr_assert_eq(fv_diversity_bwd_cpu(a.th, 0, 4, -100.0f, d2.th, wc), FV_OK);
-    cr_assert_eq(fv_diversity_fwd_cuda(a.td, 0, 4, &dg, wg), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_diversity_bwd_cuda(a.td, 0, 4, -100.0f, d2.td, wg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_diversity_fwd(G, a.td, 0, 4, &dg, wg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_diversity_bwd(G, a.td, 0, 4, -100.0f, d2.td, wg), FV_OK, "%s", fv_last_error());
     cr_assert(fabsf(dc - dg) <= 1e-5f * fabsf(dc), "diversity cpu %g gpu %g", dc, dg);
     check("diversity gradient", &d2, 1e-5 * maxabs(d2.h, d2.n), 1e-4);
     drop(&a);
-    G->free(gdir), G->free(wg);
+    fv_backend_free(G, gdir), fv_backend_free(G, wg);
     free(dir), free(wc);
 }
 
 /* Penalties, alignment and the low-resolution resize (regularisation and interpolation): reductions
  * in another order and atomics-free gathers; 1e-5 relative. */
-Test(cuda_parity, penalties_alignment_lowres)
+Test(cuda_parity, penalties_alignment_lowres, .fini = close_gpu)
 {
     require_gpu();
     const int n = 3, h = 17, w = 23;
@@ -435,19 +452,19 @@ Test(cuda_parity, penalties_alignment_lowres)
     float *grgb = dev(rgb, np), *gd = dev(d, np);
     cr_assert_eq(fv_penalty_fwd_cpu(n, h, w, rgb, 0.3f, 0.2f, 0.5f, 0.7f, vc), FV_OK);
     cr_assert_eq(fv_penalty_bwd_cpu(n, h, w, rgb, -0.3f, -0.2f, -0.5f, -0.7f, d), FV_OK);
-    cr_assert_eq(fv_penalty_fwd_cuda(n, h, w, grgb, 0.3f, 0.2f, 0.5f, 0.7f, vg), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_penalty_bwd_cuda(n, h, w, grgb, -0.3f, -0.2f, -0.5f, -0.7f, gd), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_penalty_fwd(G, n, h, w, grgb, 0.3f, 0.2f, 0.5f, 0.7f, vg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_penalty_bwd(G, n, h, w, grgb, -0.3f, -0.2f, -0.5f, -0.7f, gd), FV_OK, "%s", fv_last_error());
     for (int i = 0; i < n; i++) cr_assert(fabsf(vc[i] - vg[i]) <= 1e-5f * fabsf(vc[i]), "penalty %d: cpu %g gpu %g", i, vc[i], vg[i]);
     expect_close("penalty gradient (accumulated)", gd, d, np, 1e-6, 1e-5);
-    G->free(grgb);
+    fv_backend_free(G, grgb);
     free(rgb), free(d);
 
     pair a = mk(5, 8, 6, 6, 92, -1, 1), da = mk(5, 8, 6, 6, 93, -1, 1);
     float ac, ag;
     cr_assert_eq(fv_alignment_fwd_cpu(a.th, 0, 5, 2.0f, &ac), FV_OK);
     cr_assert_eq(fv_alignment_bwd_cpu(a.th, 0, 5, 2.0f, 0.1f, da.th), FV_OK);
-    cr_assert_eq(fv_alignment_fwd_cuda(a.td, 0, 5, 2.0f, &ag), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_alignment_bwd_cuda(a.td, 0, 5, 2.0f, 0.1f, da.td), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_alignment_fwd(G, a.td, 0, 5, 2.0f, &ag), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_alignment_bwd(G, a.td, 0, 5, 2.0f, 0.1f, da.td), FV_OK, "%s", fv_last_error());
     cr_assert(fabsf(ac - ag) <= 1e-5f * fabsf(ac), "alignment cpu %g gpu %g", ac, ag);
     check("alignment gradient", &da, 1e-7, 1e-5);
     drop(&a);
@@ -458,11 +475,11 @@ Test(cuda_parity, penalties_alignment_lowres)
     float *glo = dev(lo, nl), *ghi = dev(hi, no), *gdhi = dev(dhi, no), *gdlo = dev(NULL, nl);
     cr_assert_eq(fv_lowres_fwd_cpu(nb, c, lh, lw, lo, nf, oh, ow, hi), FV_OK);
     cr_assert_eq(fv_lowres_bwd_cpu(nb, c, lh, lw, nf, oh, ow, dhi, dlo), FV_OK);
-    cr_assert_eq(fv_lowres_fwd_cuda(nb, c, lh, lw, glo, nf, oh, ow, ghi), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_lowres_bwd_cuda(nb, c, lh, lw, nf, oh, ow, gdhi, gdlo), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_lowres_fwd(G, nb, c, lh, lw, glo, nf, oh, ow, ghi), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_lowres_bwd(G, nb, c, lh, lw, nf, oh, ow, gdhi, gdlo), FV_OK, "%s", fv_last_error());
     expect_close("lowres forward (accumulated)", ghi, hi, no, 1e-6, 1e-5);
     expect_close("lowres adjoint", gdlo, dlo, nl, 1e-5, 1e-5);
-    G->free(glo), G->free(gdhi);
+    fv_backend_free(G, glo), fv_backend_free(G, gdhi);
     free(lo), free(hi), free(dhi), free(dlo);
 }
 
@@ -475,22 +492,22 @@ static fv_model *load_bvlc(void)
     return m;
 }
 
-Test(cuda_parity, classify_top5_matches_cpu)
+Test(cuda_parity, classify_top5_matches_cpu, .fini = close_gpu)
 {
     require_gpu();
     fv_model *m = load_bvlc();
     fv_image img;
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK);
     float pc[1000], pg[1000];
-    cr_assert_eq(fv_classify(m, FV_BACKEND_CPU, &img, pc), FV_OK);
-    cr_assert_eq(fv_classify(m, FV_BACKEND_CUDA, &img, pg), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_classify(m, fv_test_cpu(), &img, pc), FV_OK);
+    cr_assert_eq(fv_classify(m, G, &img, pg), FV_OK, "%s", fv_last_error());
     /* probabilities after ~60 layers in another summation order: 1e-4 absolute */
     for (int k = 0; k < 1000; k++) cr_assert(fabsf(pc[k] - pg[k]) < 1e-4f, "class %d: cpu %g gpu %g", k, pc[k], pg[k]);
     fv_image_free(&img);
     fv_model_free(m);
 }
 
-Test(cuda_parity, activations_every_inception_output)
+Test(cuda_parity, activations_every_inception_output, .fini = close_gpu)
 {
     require_gpu();
     fv_model *m = load_bvlc();
@@ -501,8 +518,8 @@ Test(cuda_parity, activations_every_inception_output)
     for (size_t i = 0; i < sizeof layers / sizeof *layers; i++) {
         float *a, *b;
         int c, h, w;
-        cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &img, layers[i], &a, &c, &h, &w), FV_OK);
-        cr_assert_eq(fv_activations(m, FV_BACKEND_CUDA, &img, layers[i], &b, &c, &h, &w), FV_OK, "%s",
+        cr_assert_eq(fv_activations(m, fv_test_cpu(), &img, layers[i], &a, &c, &h, &w), FV_OK);
+        cr_assert_eq(fv_activations(m, G, &img, layers[i], &b, &c, &h, &w), FV_OK, "%s",
                      fv_last_error());
         size_t n = (size_t)c * h * w;
         double scale = maxabs(a, n), worst = 0;
@@ -516,7 +533,7 @@ Test(cuda_parity, activations_every_inception_output)
     fv_model_free(m);
 }
 
-static void render_on(fv_model *m, fv_backend_kind be, fv_preset preset, int steps, const fv_render_item *it, int n,
+static void render_on(fv_model *m, fv_backend *be, fv_preset preset, int steps, const fv_render_item *it, int n,
                       fv_render_result **r, int *nr)
 {
     fv_render_config cfg;
@@ -524,7 +541,7 @@ static void render_on(fv_model *m, fv_backend_kind be, fv_preset preset, int ste
     cfg.preset = preset;
     cfg.size = 96;
     cfg.steps = steps;
-    cfg.backend = be;
+    cfg.backend_instance = be;
     cr_assert_eq(fv_render(m, &cfg, it, n, r, nr, NULL, NULL), FV_OK, "%s", fv_last_error());
 }
 
@@ -532,7 +549,7 @@ static void render_on(fv_model *m, fv_backend_kind be, fv_preset preset, int ste
  * 64 steps: the optimisation is chaotic in the last bits, so we state a measure instead of bitwise
  * equality: mean |gpu - cpu| over pixels below 0.02 (on a 0..1 scale) and objectives within 5%.
  * Both the article preset (fixed canvas) and the lucid preset (a canvas that changes size every step). */
-Test(cuda_parity, render_one_step_and_64_steps)
+Test(cuda_parity, render_one_step_and_64_steps, .fini = close_gpu)
 {
     require_gpu();
     fv_model *m = load_bvlc();
@@ -542,8 +559,8 @@ Test(cuda_parity, render_one_step_and_64_steps)
         const fv_preset preset = pass < 2 ? FV_PRESET_ARTICLE : FV_PRESET_LUCID;
         fv_render_result *rc, *rg;
         int nc, ng;
-        render_on(m, FV_BACKEND_CPU, preset, steps, it, 3, &rc, &nc);
-        render_on(m, FV_BACKEND_CUDA, preset, steps, it, 3, &rg, &ng);
+        render_on(m, fv_test_cpu(), preset, steps, it, 3, &rc, &nc);
+        render_on(m, G, preset, steps, it, 3, &rg, &ng);
         cr_assert_eq(nc, ng);
         for (int i = 0; i < nc; i++) {
             double mean = 0, worst = 0;
@@ -577,7 +594,7 @@ Test(cuda_parity, backend_resolution_is_clear)
     fv_status st = fv_backend_resolve(FV_BACKEND_AUTO, &got, &note);
     cr_assert_eq(st, FV_OK);
     char desc[256];
-    if (fv_cuda_probe(desc, sizeof desc) <= 0) {
+    if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) <= 0) {
         cr_assert_eq(got, FV_BACKEND_CPU);
         cr_assert_neq(fv_backend_resolve(FV_BACKEND_CUDA, &got, NULL), FV_OK);
         cr_assert(strstr(fv_last_error(), "--backend cuda"), "%s", fv_last_error());

@@ -197,7 +197,7 @@ Test(examples, ranks_match_independent_activations, .timeout = 600)
         cr_assert_eq(fv_image_read(path, &im), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_image_resize(&im, SIZE, SIZE, &im), FV_OK);
         float *a;
-        cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &im, "mixed3a", &a, &C, &H, &W), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_activations(m, fv_test_cpu(), &im, "mixed3a", &a, &C, &H, &W), FV_OK, "%s", fv_last_error());
         if (!mx) mx = malloc(sizeof(float) * (size_t)nn * C);
         for (int c = 0; c < C; c++) {
             float best = -INFINITY;

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu/backend_cpu.h"
 #include "gradcheck.h"
 #include "models/model.h"
 #include "backend/objective_ops.h"
@@ -159,7 +158,7 @@ static void frame_stats(fv_model *m, const fv_render_result *r, int n, int cha, 
     *nd = 0;
     for (int i = 0; i < n; i++) {
         float *act;
-        cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &r[i].image, "mixed3a", &act, &c, &h, &w), FV_OK, "%s",
+        cr_assert_eq(fv_activations(m, fv_test_cpu(), &r[i].image, "mixed3a", &act, &c, &h, &w), FV_OK, "%s",
                      fv_last_error());
         const int hw = h * w;
         ma[i] = mb[i] = 0;
@@ -243,7 +242,7 @@ static void interp_state(fv_model *m, fv_preset preset, render_state *s, fv_rend
     cfg.steps = 1;
     cfg.preset = preset;
     cfg.backend = FV_BACKEND_CPU;
-    cr_assert_eq(fv_render_interp_setup(m, &cfg, &fv_backend_cpu, "mixed4a_pre_relu:5", "mixed4a_pre_relu:9", 4, NULL,
+    cr_assert_eq(fv_render_interp_setup(m, &cfg, fv_test_cpu(), "mixed4a_pre_relu:5", "mixed4a_pre_relu:9", 4, NULL,
                                         s, res),
                  FV_OK, "%s", fv_last_error());
 }

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu/backend_cpu.h"
 #include "io/image.h"
 #include "models/model.h"
 #include "render/objective.h"
@@ -31,7 +30,7 @@ Test(golden, cat_is_egyptian_cat)
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_model_num_classes(m), 1000);
     float p[1000];
-    cr_assert_eq(fv_classify(m, FV_BACKEND_CPU, &img, p), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_classify(m, fv_test_cpu(), &img, p), FV_OK, "%s", fv_last_error());
     const int want[5] = {285, 287, 281, 282, 286};
     const float wantp[5] = {0.562f, 0.119f, 0.043f, 0.037f, 0.031f};
     char used[1000] = {0};
@@ -83,8 +82,8 @@ Test(graph, branch_views_share_the_concat)
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK);
     float *a, *b;
     int c1, h1, w1, c2, h2, w2;
-    cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &img, "mixed3a", &a, &c1, &h1, &w1), FV_OK, "%s", fv_last_error());
-    cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &img, "inception_3a/3x3", &b, &c2, &h2, &w2), FV_OK);
+    cr_assert_eq(fv_activations(m, fv_test_cpu(), &img, "mixed3a", &a, &c1, &h1, &w1), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_activations(m, fv_test_cpu(), &img, "inception_3a/3x3", &b, &c2, &h2, &w2), FV_OK);
     cr_assert_eq(c1, 256);
     cr_assert_eq(c2, 128);
     const long hw = (long)h1 * w1;
@@ -103,7 +102,7 @@ Test(graph, forward_stops_at_the_deepest_target)
     fv_model *m = load_bvlc();
     int t = fv_net_find(&m->net, "mixed3b");
     fv_plan *p;
-    cr_assert_eq(fv_plan_create(&m->net, &fv_backend_cpu, 1, 64, 64, &t, 1, &p), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_plan_create(&m->net, fv_test_cpu(), 1, 64, 64, &t, 1, &p), FV_OK, "%s", fv_last_error());
     int ran = 0, deeper = 0;
     for (int i = 0; i < m->net.nnodes; i++) {
         ran += p->needed[i];
@@ -125,12 +124,12 @@ Test(graph, plan_resizes_to_any_size_it_was_made_for)
     const int t = fv_net_find(&m->net, "mixed4a_pre_relu");
     const int sides[3] = {70, 52, 61};
     fv_plan *multi, *one;
-    cr_assert_eq(fv_plan_create_sizes(&m->net, &fv_backend_cpu, 2, sides, sides, 3, &t, 1, &multi), FV_OK, "%s",
+    cr_assert_eq(fv_plan_create_sizes(&m->net, fv_test_cpu(), 2, sides, sides, 3, &t, 1, &multi), FV_OK, "%s",
                  fv_last_error());
     cr_assert_eq(multi->h, 70);
     for (int k = 1; k < 3; k++) {
         const int S = sides[k];
-        cr_assert_eq(fv_plan_create(&m->net, &fv_backend_cpu, 2, S, S, &t, 1, &one), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_plan_create(&m->net, fv_test_cpu(), 2, S, S, &t, 1, &one), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_plan_resize(multi, S, S), FV_OK, "%s", fv_last_error());
         cr_assert_eq(multi->act[t].h, one->act[t].h);
         cr_assert_eq(multi->act[t].w, one->act[t].w);
@@ -190,7 +189,7 @@ Test(graph, input_gradient_matches_finite_differences)
     const int S = 48;
     int t = fv_net_find(&m->net, "mixed3b");
     fv_plan *p;
-    cr_assert_eq(fv_plan_create(&m->net, &fv_backend_cpu, 1, S, S, &t, 1, &p), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_plan_create(&m->net, fv_test_cpu(), 1, S, S, &t, 1, &p), FV_OK, "%s", fv_last_error());
     fv_tensor in = p->act[m->net.input];
     fv_test_fill(in.data, 3 * S * S, 5, -100, 100);
     fv_obj_term terms[2] = {{FV_OBJ_CHANNEL, 0, 37, 0, 0, 1.0f, NULL}, {FV_OBJ_NEURON, 0, 300, 3, 2, 0.5f, NULL}};
@@ -347,7 +346,7 @@ Test(inception5h, builds_from_a_graphdef_with_tf_semantics)
     cr_assert_eq(fv_image_alloc(&img, 224, 224), FV_OK);
     fv_test_fill(img.rgb, 3 * 224 * 224, 9, 0, 1);
     float p[1008];
-    cr_assert_eq(fv_classify(m, FV_BACKEND_CPU, &img, p), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_classify(m, fv_test_cpu(), &img, p), FV_OK, "%s", fv_last_error());
     double s = 0;
     for (int k = 0; k < 1008; k++) s += p[k];
     cr_assert_float_eq(s, 1.0, 1e-4);
@@ -369,7 +368,7 @@ Test(inception5h, first_conv_matches_direct_hwio_computation)
     fv_test_fill(img.rgb, 3 * S * S, 21, 0, 1);
     float *a;
     int c, h, w;
-    cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &img, "conv2d0_pre_relu", &a, &c, &h, &w), FV_OK, "%s",
+    cr_assert_eq(fv_activations(m, fv_test_cpu(), &img, "conv2d0_pre_relu", &a, &c, &h, &w), FV_OK, "%s",
                  fv_last_error());
     /* the same weights as the writer drew: seed 100 (kernel, HWIO 7x7x3x8) and 101 (bias) */
     float wt[7 * 7 * 3 * 8], b[8];

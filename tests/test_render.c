@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu/backend_cpu.h"
 #include "models/model.h"
 #include "backend/objective_ops.h"
 #include "render/setup.h"
@@ -121,7 +120,7 @@ static double cross_gram(fv_model *m, const fv_render_result *r, int n)
     float *all = NULL, *one;
     int c, h, w;
     for (int i = 0; i < n; i++) {
-        cr_assert_eq(fv_activations(m, FV_BACKEND_CPU, &r[i].image, "mixed3a", &one, &c, &h, &w), FV_OK);
+        cr_assert_eq(fv_activations(m, fv_test_cpu(), &r[i].image, "mixed3a", &one, &c, &h, &w), FV_OK);
         const size_t chw = (size_t)c * h * w;
         if (!all) all = malloc(sizeof(float) * n * chw);
         memcpy(all + i * chw, one, sizeof(float) * chw);
@@ -191,7 +190,7 @@ Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
     fv_render_result res[4];
     memset(res, 0, sizeof res);
     render_state s;
-    cr_assert_eq(fv_render_setup(m, &cfg, &fv_backend_cpu, &it, 1, &s, res), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_render_setup(m, &cfg, fv_test_cpu(), &it, 1, &s, res), FV_OK, "%s", fv_last_error());
     const int tpre = fv_net_find(&m->net, "mixed4a_pre_relu"), tpost = fv_net_find(&m->net, "mixed4a");
     cr_assert_eq(s.nbatch, 1);
     cr_assert_eq(s.batch[0].tensor, tpost, "the Gram is on the post-ReLU tensor");
@@ -293,7 +292,7 @@ Test(render, lucid_preset_grows_the_canvas_and_keeps_batch_invariance, .timeout 
     const fv_render_item items[3] = {{"mixed4b:7", 1}, {"mixed3b_pre_relu:20", 2}, {"neuron:mixed4a_pre_relu:3", 1}};
     fv_render_result res[4];
     render_state s;
-    cr_assert_eq(fv_render_setup(m, &cfg, &fv_backend_cpu, items, 3, &s, res), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(fv_render_setup(m, &cfg, fv_test_cpu(), items, 3, &s, res), FV_OK, "%s", fv_last_error());
     /* 64 px: pad 12 -> 88, crop 8 -> 80, scale (1 + (i-5)/50) in float32, truncated, minus 4 */
     int allowed[11], seen[11] = {0};
     for (int i = 0; i < 11; i++) allowed[i] = (int)((float)(1.0 + (i - 5) / 50.0) * 80.0f) - 4;

@@ -13,7 +13,7 @@
 
 #include "core/fsutil.h"
 #include "core/text.h"
-#include "device/registry.h"
+#include "backend/backend.h"
 #include "examples_int.h"
 #include "io/image.h"
 #include "models/model.h"
@@ -84,17 +84,17 @@ static int batch_size(const fv_net *net, int t, int size, int want)
 
 /* One forward pass of `nb` images (rgb: nb planar images, the rest of the plan's batch is zeros) and
  * the per-channel max/argmax of each into scan rows [i0, i0+nb). */
-static fv_status run_batch(fv_model *m, const fv_backend_i *be, fv_plan *p, float *dev_rgb, const float *rgb, int nb,
+static fv_status run_batch(fv_model *m, fv_backend *be, fv_plan *p, float *dev_rgb, const float *rgb, int nb,
                            int t, float *host_act, ex_scan *s, int i0)
 {
     const int hw = p->h * p->w;
     const fv_tensor a = p->act[t];
-    FV_TRY(be->upload(dev_rgb, rgb, sizeof(float) * 3 * (size_t)hw * (size_t)p->n));
-    FV_TRY(be->preprocess_fwd(p->n, hw, m->net.perm, m->net.scale, m->net.mean, dev_rgb, p->act[m->net.input].data));
+    FV_TRY(fv_backend_upload(be, dev_rgb, rgb, sizeof(float) * 3 * (size_t)hw * (size_t)p->n));
+    FV_TRY(fv_preprocess_fwd(be, p->n, hw, m->net.perm, m->net.scale, m->net.mean, dev_rgb, p->act[m->net.input].data));
     FV_TRY(fv_plan_forward(p));
     /* A branch's tensor is a slice of its concat buffer: images are bstride apart, not c*h*w. */
     size_t count = (size_t)(nb - 1) * (size_t)a.bstride + (size_t)fv_tensor_chw(a);
-    FV_TRY(be->download(host_act, a.data, sizeof(float) * count));
+    FV_TRY(fv_backend_download(be, host_act, a.data, sizeof(float) * count));
     const int lhw = a.h * a.w;
     for (int b = 0; b < nb; b++) {
         for (int c = 0; c < a.c; c++) {
@@ -112,16 +112,10 @@ static fv_status run_batch(fv_model *m, const fv_backend_i *be, fv_plan *p, floa
     return FV_OK;
 }
 
-/* Read every file, resize, and run the model over them in batches; corrupt files go to rep. */
-static fv_status scan(fv_model *m, const fv_examples_opts *o, int t, char **files, int nfiles, ex_scan *s,
-                      fv_examples_report *rep)
+/* Read every file, resize, and run the model over them in batches on be; corrupt files go to rep. */
+static fv_status scan_on(fv_model *m, fv_backend *be, const fv_examples_opts *o, int t, char **files, int nfiles,
+                         ex_scan *s, fv_examples_report *rep)
 {
-    fv_backend_kind got;
-    const char *notice = NULL;
-    FV_TRY(fv_backend_resolve(o->backend, &got, &notice));
-    if (notice) fv_examples_note(o->log, "%s%s", notice, "");
-    const fv_backend_i *be = fv_backend_get(got);
-    if (!be) return FV_ERR_UNSUPPORTED;
     int lh, lw;
     FV_TRY(fv_model_layer_shape(m, fv_net_display_name(&m->net, t), o->size, &s->C, &lh, &lw));
     s->h = lh;
@@ -137,7 +131,7 @@ static fv_status scan(fv_model *m, const fv_examples_opts *o, int t, char **file
     const size_t img_floats = (size_t)3 * o->size * o->size;
     float *rgb = calloc((size_t)B * img_floats, sizeof *rgb), *dev = NULL;
     float *host = malloc(sizeof(float) * (size_t)B * (size_t)p->act[t].bstride);
-    fv_status st = rgb && host ? be->alloc((void **)&dev, sizeof(float) * (size_t)B * img_floats)
+    fv_status st = rgb && host ? fv_backend_alloc(be, (void **)&dev, sizeof(float) * (size_t)B * img_floats)
                                : fv_fail(FV_ERR_NOMEM, "out of memory");
     char path[8192];
     int nb = 0;
@@ -175,10 +169,25 @@ static fv_status scan(fv_model *m, const fv_examples_opts *o, int t, char **file
             }
         }
     }
-    if (dev) be->free(dev);
+    if (dev) fv_backend_free(be, dev);
     free(rgb);
     free(host);
     fv_plan_free(p);
+    return st;
+}
+
+/* scan_on, on the backend the options name (its notice, if any, to the log). */
+static fv_status scan(fv_model *m, const fv_examples_opts *o, int t, char **files, int nfiles, ex_scan *s,
+                      fv_examples_report *rep)
+{
+    fv_backend_kind got;
+    const char *notice = NULL;
+    FV_TRY(fv_backend_resolve(o->backend, &got, &notice));
+    if (notice) fv_examples_note(o->log, "%s%s", notice, "");
+    fv_backend *be;
+    FV_TRY(fv_backend_open(got, o->backend_options, &be));
+    fv_status st = scan_on(m, be, o, t, files, nfiles, s, rep);
+    fv_backend_close(be);
     return st;
 }
 

@@ -21,6 +21,7 @@ typedef struct fv_examples_opts {
     int thumb;          /* side of each crop in the strips (default 96) */
     int batch;          /* images per forward pass; 0 = as many as fit in about 512 MiB of activations */
     fv_backend_kind backend;
+    const fv_backend_options *backend_options; /* how it is opened; NULL: the defaults */
     FILE *log;          /* notes (skipped and corrupt files) and progress; may be NULL */
 } fv_examples_opts;
 

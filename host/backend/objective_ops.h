@@ -1,5 +1,7 @@
-/* Objective terms as the backends see them, and the CPU reference of their forward and gradient.
- * A term reads one image of one layer; the parser (objective.c) turns CLI text into terms. */
+/* Objective terms as the backends see them, and the CPU reference of the objective-side ops: the terms
+ * (host/cpu/objective.c), diversity (host/cpu/diversity.c) and alignment (host/cpu/alignment.c); their CUDA
+ * twins are the files of the same names in kernels/ (the table in ops.h). A term reads one image of one
+ * layer; the parser (host/render/objective.c) turns CLI text into terms. */
 #ifndef FV_OBJECTIVE_OPS_H
 #define FV_OBJECTIVE_OPS_H
 

@@ -1,6 +1,31 @@
-/* Operation descriptors and the CPU reference ops: network layers (forward + input-backward) and the
- * parameterisation ops of the render loop. The CUDA backend declares twins with identical parameters
- * (suffix _cuda). Conventions, for every op:
+/* The op contract: descriptors, what each op computes, and its CPU twin (the reference). Every op X exists as
+ *   fv_X(be, ...)        the call through a backend instance (backend/backend.h), what the net and render use;
+ *   fv_check_X(op, ...)  its argument checks, written once (backend/checks.c), called first by both twins;
+ *   fv_X_cpu(...)        the CPU twin, in host/cpu/<file>.c (declared here and in objective_ops.h);
+ *   fv_X_cuda(ctx, ...)  the CUDA twin, the same parameters after its context (cuda/ops_cuda.h).
+ * Where the twins live (<file> is the same name on both sides):
+ *   op                                   CPU (host/cpu/)  CUDA
+ *   conv2d_fwd, conv2d_bwd_data          conv.c           cuda/conv.cu (cuDNN)
+ *   relu_fwd, relu_bwd                   relu.c           kernels/relu.cu
+ *   pool_fwd, pool_bwd                   pool.c           kernels/pool.cu
+ *   lrn_fwd, lrn_bwd                     lrn.c            cuda/lrn.cu (cuDNN)
+ *   fc_fwd, fc_bwd                       fc.c             cuda/fc.cu (cuBLAS)
+ *   softmax_fwd, softmax_bwd             softmax.c        cuda/softmax.cu (cuDNN)
+ *   fft_plan_*, spectrum_*, image_to_spectrum  fft.c      cuda/fft.cu (cuFFT)
+ *   colour_fwd, colour_bwd               colour.c         kernels/colour.cu
+ *   resample_fwd, resample_bwd           resample.c       kernels/resample.cu
+ *   tfchain_fwd, tfchain_bwd             tfchain.c        kernels/tfchain.cu
+ *   preprocess_fwd, preprocess_bwd       preprocess.c     kernels/preprocess.cu
+ *   adam                                 adam.c           kernels/adam.cu
+ *   penalty_fwd, penalty_bwd             penalty.c        kernels/penalty.cu
+ *   lowres_fwd, lowres_bwd               lowres.c         kernels/lowres.cu
+ *   objective_fwd, objective_bwd         objective.c      kernels/objective.cu
+ *   diversity_fwd, diversity_bwd         diversity.c      kernels/diversity.cu (cuBLAS Grams)
+ *   alignment_fwd, alignment_bwd         alignment.c      kernels/alignment.cu
+ * The constants both share (Lucid's colour matrix, the spectrum scale) are in backend/constants.c. Adding an
+ * op: its contract and CPU twin here, its check in checks.c, the CPU file, the CUDA file and its line in
+ * cuda/ops_cuda.h, one table entry and one fv_X call in backend.h, one adapter in each backend_*.c table.
+ * Conventions, for every op:
  *   - tensors are fv_tensor views (NCHW float32, honouring bstride);
  *   - network backward ops ACCUMULATE into dx (dx += ...), so fan-out and in-place concat need no copies;
  *   - parameterisation backward ops (spectrum, colour, resample, preprocess) OVERWRITE their output;

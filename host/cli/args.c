@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "app/jobs.h"
-#include "backend/cuda_probe.h"
 #include "cli.h"
 #include "io/image.h"
 
@@ -188,12 +187,12 @@ int cli_float(const char *opt, const char *s, float lo, int strict, float hi, co
 
 /* ---------- the common options ---------- */
 
-enum { C_OUTPUT, C_WEIGHTS, C_MODEL, C_BACKEND, C_VERBOSE, C_FWDALGO, C_BWDALGO, C_HELP, C_VERSION };
+enum { C_OUTPUT, C_WEIGHTS, C_MODEL, C_BACKEND, C_VERBOSE, C_FWDALGO, C_BWDALGO, C_FIND, C_WSMIB, C_HELP, C_VERSION };
 
 static int version(void)
 {
     char dev[256];
-    int n = fv_cuda_probe(dev, sizeof dev);
+    int n = fv_backend_probe(FV_BACKEND_CUDA, dev, sizeof dev);
 #ifdef FV_HAVE_CUDA
     const char *cuda = "; cuda (cuDNN, cuBLAS, cuFFT)";
 #else
@@ -204,10 +203,57 @@ static int version(void)
     return -1;
 }
 
+/* The options struct, set to the defaults when the first backend flag arrives (a command's cli_common
+ * starts zeroed, and zero would force cuDNN algorithm 0). */
+static fv_backend_options *options_of(cli_common *c)
+{
+    if (!c->backend_options_set) fv_backend_options_default(&c->backend_options);
+    c->backend_options_set = 1;
+    return &c->backend_options;
+}
+
+fv_backend_options cli_backend_options(const cli_common *c)
+{
+    fv_backend_options o;
+    if (c->backend_options_set) return c->backend_options;
+    fv_backend_options_default(&o);
+    return o;
+}
+
+int cli_open_backend(const cli_common *c, fv_backend **be)
+{
+    const fv_backend_options o = cli_backend_options(c);
+    if (fv_backend_open(c->backend, &o, be) == FV_OK) return 0;
+    fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+    return 1;
+}
+
+/* The CUDA flags: cuDNN's algorithm numbers (featvis.h), a workspace cap, Find instead of heuristics. */
+static int apply_cuda(cli_common *c, int id, const char *arg)
+{
+    long v;
+    fv_backend_options *o = options_of(c);
+    switch (id) {
+    case C_FWDALGO:
+        if (!cli_int("--cudnn-fwd-algo", arg, 0, 7, &v)) return 2;
+        o->cudnn_fwd_algo = (int)v;
+        break;
+    case C_BWDALGO:
+        if (!cli_int("--cudnn-bwd-algo", arg, 0, 5, &v)) return 2;
+        o->cudnn_bwd_data_algo = (int)v;
+        break;
+    case C_WSMIB:
+        if (!cli_int("--cudnn-workspace-mib", arg, 0, 1L << 20, &v)) return 2;
+        o->cudnn_workspace_mib = (int)v;
+        break;
+    default: o->cudnn_find = 1; break;
+    }
+    return 0;
+}
+
 static int apply_common(void *dest, int id, const char *arg)
 {
     cli_common *c = dest;
-    long v;
     switch (id) {
     case C_OUTPUT: c->output = arg; break;
     case C_WEIGHTS: c->weights = arg; break;
@@ -225,13 +271,12 @@ static int apply_common(void *dest, int id, const char *arg)
         break;
     case C_VERBOSE:
         c->verbose = 1;
-        setenv("FV_VERBOSE", "1", 1); /* read when the CUDA context is created */
+        options_of(c)->verbose = 1;
         break;
     case C_FWDALGO:
     case C_BWDALGO:
-        if (!cli_int(id == C_FWDALGO ? "--cudnn-fwd-algo" : "--cudnn-bwd-algo", arg, 0, 7, &v)) return 2;
-        setenv(id == C_FWDALGO ? "FV_CUDNN_FWD_ALGO" : "FV_CUDNN_BWD_DATA_ALGO", arg, 1);
-        break;
+    case C_FIND:
+    case C_WSMIB: return apply_cuda(c, id, arg);
     case C_HELP: cli_usage(stdout); return -1;
     case C_VERSION: return version();
     }
@@ -242,7 +287,8 @@ static const struct option COMMON_OPTIONS[] = {
     {"output", required_argument, 0, C_OUTPUT},           {"weights", required_argument, 0, C_WEIGHTS},
     {"model", required_argument, 0, C_MODEL},             {"backend", required_argument, 0, C_BACKEND},
     {"verbose", no_argument, 0, C_VERBOSE},               {"cudnn-fwd-algo", required_argument, 0, C_FWDALGO},
-    {"cudnn-bwd-algo", required_argument, 0, C_BWDALGO}, {"help", no_argument, 0, C_HELP},
+    {"cudnn-bwd-algo", required_argument, 0, C_BWDALGO}, {"cudnn-find", no_argument, 0, C_FIND},
+    {"cudnn-workspace-mib", required_argument, 0, C_WSMIB}, {"help", no_argument, 0, C_HELP},
     {"version", no_argument, 0, C_VERSION},               {0, 0, 0, 0}};
 const cli_group CLI_COMMON = {COMMON_OPTIONS, apply_common, sizeof(cli_common)};
 
@@ -261,6 +307,7 @@ fv_render_config cli_render_config(const cli_common *c, const cli_render *r)
 {
     fv_render_config cfg = r->cfg;
     cfg.backend = c->backend;
+    cfg.backend_options = cli_backend_options(c);
     cfg.verbose = c->verbose;
     return cfg;
 }

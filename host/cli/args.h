@@ -59,8 +59,16 @@ typedef struct cli_common {
     fv_model_kind model;     /* --model */
     fv_backend_kind backend; /* --backend */
     int verbose;             /* -v */
+    fv_backend_options backend_options; /* -v, --cudnn-*: read through cli_backend_options */
+    int backend_options_set;            /* backend_options holds the defaults plus the flags given */
 } cli_common;
 extern const cli_group CLI_COMMON;
+/* The backend options the flags gave (-v, --cudnn-fwd-algo, --cudnn-bwd-algo, --cudnn-find,
+ * --cudnn-workspace-mib), the defaults for the rest. */
+fv_backend_options cli_backend_options(const cli_common *c);
+/* The backend --backend names, opened with those options: one instance for all of a command's renders.
+ * 0, or 1 after the error line. */
+int cli_open_backend(const cli_common *c, fv_backend **be);
 
 /* ---------- the render options (render, --batch, appendix, interpolate, figures; examples and layers
  * read --size, examples --batch-size) ---------- */
@@ -73,7 +81,7 @@ typedef struct cli_render {
 } cli_render;
 extern const cli_group CLI_RENDER;
 void cli_render_defaults(cli_render *r);
-/* The render config with the common options that belong in it (backend, verbose). */
+/* The render config with the common options that belong in it (backend and its options, verbose). */
 fv_render_config cli_render_config(const cli_common *c, const cli_render *r);
 
 /* ---------- helpers for the commands' own options ---------- */

@@ -119,12 +119,15 @@ static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b
     }
     if (notice) fprintf(stderr, "%s\n", notice);
     fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path};
+    int rc = cli_open_backend(c, &o.render.backend_instance); /* one instance for every pass */
+    if (rc) return rc;
     char jpath[4200];
     fv_batch_journal_path(out, k, n, jpath, sizeof jpath);
     fprintf(stderr, "batch: %d jobs%s%s into %s (journal %s), %s, backend %s\n", jl->n, b->shard ? ", shard " : "",
             b->shard ? b->shard : "", out, jpath, fv_model_name(m), fv_backend_name(be));
     fv_batch_stats st;
     fv_status s = fv_batch_run(m, jl, &o, &st);
+    fv_backend_close(o.render.backend_instance);
     fprintf(stderr, "batch: %d images: %d rendered now, %d already done, %d failed, in %d passes\n", st.images_total,
             st.images_done, st.images_skipped, st.images_failed, st.passes);
     if (s == FV_ERR_INTERRUPTED) {

@@ -29,6 +29,7 @@ const cli_group CLI_EXAMPLES = {EXAMPLES_OPTIONS, apply_examples, sizeof(example
 
 static int examples(fv_model *m, const cli_common *c, const cli_render *r, const cli_infer *in, const examples_opts *e)
 {
+    const fv_backend_options bo = cli_backend_options(c);
     fv_examples_opts o = {.images = e->images,
                           .layer = in->layer,
                           .out = c->output ? c->output : "examples",
@@ -37,6 +38,7 @@ static int examples(fv_model *m, const cli_common *c, const cli_render *r, const
                           .thumb = e->crop ? e->crop : 96,
                           .batch = r->cfg.batch_size,
                           .backend = c->backend,
+                          .backend_options = &bo,
                           .log = stderr};
     fv_examples_report rep;
     fv_status s = fv_examples_run(m, &o, &rep);

@@ -30,7 +30,7 @@ int cmd_figures(const cli_argv *a)
     const char **pos;
     int npos, rc = cli_parse(a, use, 3, &pos, &npos);
     if (rc) return free(pos), rc;
-    const fv_render_config cfg = cli_render_config(&c, &r);
+    fv_render_config cfg = cli_render_config(&c, &r);
     const fv_figures_opts o = {.objective = npos ? pos[0] : "mixed4a:97", .dir = c.output ? c.output : "figures",
                                .which = which, .cfg = &cfg, .init_path = r.init_path, .log = stderr};
     fv_model *m = NULL;
@@ -40,9 +40,12 @@ int cmd_figures(const cli_argv *a)
     } else if (!(rc = load_model(&c, &m)) && fv_objective_check(m, o.objective, cfg.size) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         rc = 2;
-    } else if (!rc && fv_figures_render(m, &o) != FV_OK) {
-        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
-        rc = 1;
+    } else if (!rc && !(rc = cli_open_backend(&c, &cfg.backend_instance))) { /* one for every sheet */
+        if (fv_figures_render(m, &o) != FV_OK) {
+            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+            rc = 1;
+        }
+        fv_backend_close(cfg.backend_instance);
     }
     fv_model_free(m);
     free(pos);

@@ -99,13 +99,19 @@ static int classify(fv_model *m, const fv_image *img, const char *image, const c
     float *p = malloc(sizeof(float) * (n > 0 ? n : 1));
     if (img->w != 224 || img->h != 224)
         fprintf(stderr, "note: %s is %dx%d; resized to 224x224 for the classifier\n", image, img->w, img->h);
-    int rc = 0;
-    if (fv_classify(m, c->backend, img, p) != FV_OK) {
+    fv_backend *be;
+    int rc = cli_open_backend(c, &be);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    if (fv_classify(m, be, img, p) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         rc = 1;
     } else {
         print_top(p, n, c, o);
     }
+    fv_backend_close(be);
     free(p);
     return rc;
 }
@@ -121,12 +127,16 @@ static int activations(fv_model *m, const fv_image *img, const char *image, cons
 {
     float *act;
     int ch, h, w;
-    if (fv_activations(m, c->backend, img, o->layer, &act, &ch, &h, &w) != FV_OK) {
+    fv_backend *be;
+    int rc = cli_open_backend(c, &be);
+    if (rc) return rc;
+    fv_status s = fv_activations(m, be, img, o->layer, &act, &ch, &h, &w);
+    fv_backend_close(be);
+    if (s != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         return 1;
     }
     int64_t shape[4] = {1, ch, h, w};
-    int rc = 0;
     if (fv_npy_write(c->output, act, shape, 4) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         rc = 1;

@@ -70,7 +70,10 @@ static const char *USAGE =
     "  --layer L                  layer for activations\n"
     "  -o, --output FILE.npy      where activations go\n"
     "CUDA options:\n"
-    "  --cudnn-fwd-algo N, --cudnn-bwd-algo N   force a cuDNN convolution algorithm (tests, debugging)\n"
+    "  --cudnn-fwd-algo N         force cuDNN's forward convolution algorithm N, 0..7 (tests, debugging)\n"
+    "  --cudnn-bwd-algo N         force cuDNN's backward-data algorithm N, 0..5\n"
+    "  --cudnn-find               benchmark every algorithm once per layer shape instead of cuDNN's heuristics\n"
+    "  --cudnn-workspace-mib N    cap on cuDNN's workspace per convolution (default 1024)\n"
     "other:\n"
     "  -v, --verbose (also logs cuDNN algorithm choices)   -h, --help   --version\n";
 

@@ -2,13 +2,12 @@
  * sqrt(v) uncorrected), stepping up the objective's gradient: the render loop maximises. */
 #include <math.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 fv_status fv_adam_cpu(size_t count, float *p, const float *g, float *m, float *v, int t, float lr, float b1,
                       float b2, float eps)
 {
-    if ((count && (!p || !g || !m || !v)) || t < 1)
-        return fv_fail(FV_ERR_ARG, "adam: bad arguments (t=%d counts from 1)", t);
+    FV_TRY(fv_check_adam("adam", count, p, g, m, v, t));
     /* In double: b2^t is 1 - O(1e-3 t), which float would round badly in the first steps. */
     float lr_t = (float)(lr * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t)));
     float c1 = 1.0f - b1, c2 = 1.0f - b2;

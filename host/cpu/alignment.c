@@ -2,21 +2,13 @@
  * pulled towards the same activations, nearer neighbours harder (1/decay^d). Forward and gradient. */
 #include <math.h>
 
-#include "backend/objective_ops.h"
+#include "backend/checks.h"
 
 #define FV_ALIGN_MAXD 4 /* Lucid sums d = 1, 2, 3, 4 */
 
-static fv_status check(fv_tensor act, int b0, int count, float decay)
-{
-    if (b0 < 0 || count < 1 || b0 + count > act.n || !(decay > 0))
-        return fv_fail(FV_ERR_ARG, "alignment: images [%d, %d) of a batch of %d, decay %g", b0, b0 + count, act.n,
-                       decay);
-    return FV_OK;
-}
-
 fv_status fv_alignment_fwd_cpu(fv_tensor act, int b0, int count, float decay, float *value)
 {
-    FV_TRY(check(act, b0, count, decay));
+    FV_TRY(fv_check_alignment("alignment forward", act, b0, count, decay, value));
     const long chw = (long)act.c * act.h * act.w;
     double acc = 0;
     for (int d = 1; d <= FV_ALIGN_MAXD; d++)
@@ -35,9 +27,8 @@ fv_status fv_alignment_fwd_cpu(fv_tensor act, int b0, int count, float decay, fl
 
 fv_status fv_alignment_bwd_cpu(fv_tensor act, int b0, int count, float decay, float weight, fv_tensor dact)
 {
-    FV_TRY(check(act, b0, count, decay));
-    if (dact.n != act.n || dact.c != act.c || dact.h != act.h || dact.w != act.w)
-        return fv_fail(FV_ERR_SHAPE, "alignment: gradient and activation shapes differ");
+    FV_TRY(fv_check_alignment("alignment backward", act, b0, count, decay, dact.data));
+    FV_TRY(fv_check_grad_like("alignment backward", act, dact));
     const long chw = (long)act.c * act.h * act.w;
     /* d value / d a_b = -2 sum_d (a_b - a_{b+d} + a_b - a_{b-d}) / (chw decay^d), partners inside the group;
      * the factors are formed in double once so CPU and GPU round them the same way. */

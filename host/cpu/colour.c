@@ -3,13 +3,13 @@
  * into [0,1]. Backward overwrites dt. */
 #include <math.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 static inline float fv_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 fv_status fv_colour_fwd_cpu(int n, int hw, int decorrelate, const float *t, float *rgb)
 {
-    if (n < 0 || hw < 0 || !t || !rgb) return fv_fail(FV_ERR_ARG, "colour_fwd: bad arguments");
+    FV_TRY(fv_check_colour("colour_fwd", n, hw, t, rgb, rgb));
     const float(*M)[3] = fv_colour_matrix;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < n; b++) {
@@ -28,7 +28,7 @@ fv_status fv_colour_fwd_cpu(int n, int hw, int decorrelate, const float *t, floa
 
 fv_status fv_colour_bwd_cpu(int n, int hw, int decorrelate, const float *rgb, const float *drgb, float *dt)
 {
-    if (n < 0 || hw < 0 || !rgb || !drgb || !dt) return fv_fail(FV_ERR_ARG, "colour_bwd: bad arguments");
+    FV_TRY(fv_check_colour("colour_bwd", n, hw, rgb, drgb, dt));
     const float(*M)[3] = fv_colour_matrix;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < n; b++) {

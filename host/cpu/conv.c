@@ -4,46 +4,12 @@
 #include "gemm.h"
 #include <string.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 static int is_pointwise(const fv_window *w)
 {
     return w->kh == 1 && w->kw == 1 && w->sh == 1 && w->sw == 1 && w->pad_t == 0 && w->pad_l == 0 && w->pad_b == 0 &&
            w->pad_r == 0;
-}
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static fv_status check_desc(const fv_conv_desc *d)
-{
-    const fv_window *w = &d->win;
-    if (d->cin < 1 || d->cout < 1 || w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->pad_t < 0 || w->pad_l < 0 ||
-        w->pad_b < 0 || w->pad_r < 0)
-        return fv_fail(FV_ERR_SHAPE, "conv: bad descriptor (cin %d cout %d k %dx%d s %dx%d pads %d/%d/%d/%d)", d->cin,
-                       d->cout, w->kh, w->kw, w->sh, w->sw, w->pad_t, w->pad_l, w->pad_b, w->pad_r);
-    return FV_OK;
-}
-
-/* in = (n, cin, h, w), out = (n, cout, oh, ow) as the descriptor computes them. */
-static fv_status check_shapes(const fv_conv_desc *d, fv_tensor in, fv_tensor out, const char *what)
-{
-    FV_TRY(check_desc(d));
-    if (bad_view(in) || bad_view(out)) return fv_fail(FV_ERR_SHAPE, "conv %s: empty or inconsistent view", what);
-    const fv_window *w = &d->win;
-    if (in.h + w->pad_t + w->pad_b < w->kh || in.w + w->pad_l + w->pad_r < w->kw)
-        return fv_fail(FV_ERR_SHAPE, "conv %s: kernel %dx%d larger than padded input %dx%d", what, w->kh, w->kw, in.h,
-                       in.w);
-    int oh = fv_window_out(in.h, w->kh, w->sh, w->pad_t, w->pad_b);
-    int ow = fv_window_out(in.w, w->kw, w->sw, w->pad_l, w->pad_r);
-    if (in.c != d->cin || out.c != d->cout || out.n != in.n || out.h != oh || out.w != ow)
-        return fv_fail(FV_ERR_SHAPE,
-                       "conv %s: input (%d,%d,%d,%d) and output (%d,%d,%d,%d) do not fit cin %d cout %d "
-                       "(expected output %dx%d)",
-                       what, in.n, in.c, in.h, in.w, out.n, out.c, out.h, out.w, d->cin, d->cout, oh, ow);
-    return FV_OK;
 }
 
 size_t fv_conv2d_workspace_cpu(const fv_conv_desc *d, int n, int h, int w)
@@ -110,8 +76,7 @@ static void col2im_add(const fv_window *k, const float *col, int c, int h, int w
 fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias, fv_tensor y,
                             float *work)
 {
-    FV_TRY(check_shapes(d, x, y, "forward"));
-    if (!wt) return fv_fail(FV_ERR_ARG, "conv forward: no weights");
+    FV_TRY(fv_check_conv2d("conv forward", d, x, y, wt));
     const fv_window *k = &d->win;
     int pointwise = is_pointwise(k);
     if (!pointwise && !work) return fv_fail(FV_ERR_ARG, "conv forward: im2col workspace missing");
@@ -140,8 +105,7 @@ fv_status fv_conv2d_fwd_cpu(const fv_conv_desc *d, fv_tensor x, const float *wt,
 
 fv_status fv_conv2d_bwd_data_cpu(const fv_conv_desc *d, fv_tensor dy, const float *wt, fv_tensor dx, float *work)
 {
-    FV_TRY(check_shapes(d, dx, dy, "backward"));
-    if (!wt) return fv_fail(FV_ERR_ARG, "conv backward: no weights");
+    FV_TRY(fv_check_conv2d("conv backward", d, dx, dy, wt));
     const fv_window *k = &d->win;
     int pointwise = is_pointwise(k);
     if (!pointwise && !work) return fv_fail(FV_ERR_ARG, "conv backward: col2im workspace missing");

@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 struct fv_fft_plan_cpu {
     int n, h, w, wf;
@@ -33,9 +33,8 @@ static void fv_fftw_init(void)
 
 fv_status fv_fft_plan_create_cpu(int n, int h, int w, fv_fft_plan_cpu **out)
 {
-    if (!out) return fv_fail(FV_ERR_ARG, "fft plan: NULL output pointer");
-    *out = NULL;
-    if (n <= 0 || h <= 0 || w <= 0) return fv_fail(FV_ERR_ARG, "fft plan: bad shape n=%d h=%d w=%d", n, h, w);
+    if (out) *out = NULL;
+    FV_TRY(fv_check_fft_plan("fft plan", n, h, w, out));
     int wf = w / 2 + 1;
     size_t nc = (size_t)n * h * wf, nr = (size_t)n * h * w;
 
@@ -87,7 +86,7 @@ static int fv_self_conj_col(int kx, int w) { return kx == 0 || (w % 2 == 0 && kx
 
 fv_status fv_spectrum_to_image_cpu(fv_fft_plan_cpu *p, const float *spec, const float *scale, float *img)
 {
-    if (!p || !spec || !scale || !img) return fv_fail(FV_ERR_ARG, "spectrum_to_image: NULL argument");
+    FV_TRY(fv_check_fft_call("spectrum_to_image", p, spec, scale, img));
     int n = p->n, h = p->h, w = p->w, wf = p->wf;
     float norm = 1.0f / (4.0f * (float)h * (float)w);
     float *cb = (float *)p->cbuf;
@@ -121,7 +120,7 @@ fv_status fv_spectrum_to_image_cpu(fv_fft_plan_cpu *p, const float *spec, const 
 fv_status fv_spectrum_to_image_bwd_cpu(fv_fft_plan_cpu *p, const float *dimg, const float *scale,
                                        float *dspec)
 {
-    if (!p || !dimg || !scale || !dspec) return fv_fail(FV_ERR_ARG, "spectrum_to_image_bwd: NULL argument");
+    FV_TRY(fv_check_fft_call("spectrum_to_image_bwd", p, dimg, scale, dspec));
     int n = p->n, h = p->h, w = p->w, wf = p->wf;
     /* With X = a + ib, img = (1/4hw) sum c s (a cos t - b sin t), so d/da = c s cos t / 4hw and
      * d/db = -c s sin t / 4hw; summed against dimg that is c s / 4hw * sum dimg e^{-it} = r2c(dimg). */
@@ -147,7 +146,7 @@ fv_status fv_spectrum_to_image_bwd_cpu(fv_fft_plan_cpu *p, const float *dimg, co
  * the forward for a real image, whose r2c is Hermitian (the forward's symmetrising then changes nothing). */
 fv_status fv_image_to_spectrum_cpu(fv_fft_plan_cpu *p, const float *img, const float *scale, float *spec)
 {
-    if (!p || !img || !scale || !spec) return fv_fail(FV_ERR_ARG, "image_to_spectrum: NULL argument");
+    FV_TRY(fv_check_fft_call("image_to_spectrum", p, img, scale, spec));
     const int n = p->n, h = p->h, w = p->w, wf = p->wf;
     memcpy(p->rbuf, img, sizeof(float) * (size_t)n * h * w);
     fftwf_execute(p->r2c);

@@ -1,9 +1,9 @@
-/* CPU reference of Lucid's lowres_tensor resize (host/ops.h fv_lowres_fwd_cpu): separable bilinear
+/* CPU reference of Lucid's lowres_tensor resize (backend/ops.h fv_lowres_fwd_cpu): separable bilinear
  * resizing of a low-resolution tensor along batch, height and width, TensorFlow's legacy sampling, and
  * its exact adjoint (the same taps, scattered). */
 #include <string.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 /* The two taps and the weight of the second for output index j of `out` read from `in` samples. */
 static void taps(int j, int in, int out, int *t0, int *t1, float *l)
@@ -16,16 +16,9 @@ static void taps(int j, int in, int out, int *t0, int *t1, float *l)
     *l = src - (float)top;
 }
 
-static fv_status check(int nb, int c, int h, int w, int n, int oh, int ow)
-{
-    if (nb < 1 || c < 1 || h < 1 || w < 1 || n < 1 || oh < 1 || ow < 1)
-        return fv_fail(FV_ERR_ARG, "lowres: bad shapes (%d,%d,%d,%d) -> (%d,%d,%d,%d)", nb, c, h, w, n, c, oh, ow);
-    return FV_OK;
-}
-
 fv_status fv_lowres_fwd_cpu(int nb, int c, int h, int w, const float *src, int n, int oh, int ow, float *dst)
 {
-    FV_TRY(check(nb, c, h, w, n, oh, ow));
+    FV_TRY(fv_check_lowres("lowres_fwd", nb, c, h, w, n, oh, ow, src, dst));
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < n; b++)
         for (int ch = 0; ch < c; ch++) {
@@ -55,7 +48,7 @@ fv_status fv_lowres_fwd_cpu(int nb, int c, int h, int w, const float *src, int n
 
 fv_status fv_lowres_bwd_cpu(int nb, int c, int h, int w, int n, int oh, int ow, const float *ddst, float *dsrc)
 {
-    FV_TRY(check(nb, c, h, w, n, oh, ow));
+    FV_TRY(fv_check_lowres("lowres_bwd", nb, c, h, w, n, oh, ow, ddst, dsrc));
     memset(dsrc, 0, sizeof(float) * nb * c * h * w);
     /* Serial scatter: a fixed summation order (the tensors are small; this is not the hot path). */
     for (int b = 0; b < n; b++) {

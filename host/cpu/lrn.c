@@ -3,24 +3,9 @@
  * stack buffers instead of a workspace (the op signature provides none). */
 #include <math.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 enum { RUN = 64 }; /* pixels per run: stack buffers stay small, inner loops stay long enough */
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
-
-static fv_status check_desc(const fv_lrn_desc *d, const char *what)
-{
-    if (d->size < 1 || d->size % 2 == 0 || !(d->k > 0.0f) || !(d->alpha >= 0.0f) || !isfinite(d->beta))
-        return fv_fail(FV_ERR_SHAPE, "lrn %s: bad descriptor (size %d alpha %g beta %g k %g)", what, d->size,
-                       (double)d->alpha, (double)d->beta, (double)d->k);
-    return FV_OK;
-}
 
 /* s[p] = k + alpha * sum of x_c'^2 over the channels c' of window(c), for the run of n pixels at img+off. */
 static void window_scale(const fv_lrn_desc *d, const float *img, int nc, long hw, int c, long off, int n, float *s)
@@ -37,11 +22,7 @@ static void window_scale(const fv_lrn_desc *d, const float *img, int nc, long hw
 
 fv_status fv_lrn_fwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
 {
-    FV_TRY(check_desc(d, "forward"));
-    if (bad_view(x) || bad_view(y) || !same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "lrn forward: x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty", x.n, x.c,
-                       x.h, x.w, y.n, y.c, y.h, y.w);
-    if (x.data == y.data) return fv_fail(FV_ERR_ARG, "lrn forward: x and y must not alias");
+    FV_TRY(fv_check_lrn_fwd("lrn forward", d, x, y));
     long hw = (long)x.h * x.w;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < x.n; b++)
@@ -63,11 +44,7 @@ fv_status fv_lrn_fwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y)
  * symmetric, so {j : i in window(j)} = window(i); s_j is recomputed rather than stored. */
 fv_status fv_lrn_bwd_cpu(const fv_lrn_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy, fv_tensor dx)
 {
-    FV_TRY(check_desc(d, "backward"));
-    if (bad_view(x) || bad_view(y) || bad_view(dy) || bad_view(dx) || !same_shape(x, y) || !same_shape(x, dy) ||
-        !same_shape(x, dx))
-        return fv_fail(FV_ERR_SHAPE, "lrn backward: x (%d,%d,%d,%d), y, dy, dx must all share one shape", x.n, x.c, x.h,
-                       x.w);
+    FV_TRY(fv_check_lrn_bwd("lrn backward", d, x, y, dy, dx));
     long hw = (long)x.h * x.w;
     int half = (d->size - 1) / 2;
     float coef = -2.0f * d->alpha * d->beta;

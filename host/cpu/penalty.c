@@ -1,9 +1,9 @@
 /* Image penalties on the CPU (the article's "spectrum of regularization", Lucid's objectives
  * total_variation, L1, L2 and blur_input_each_step), applied to the RGB image before the transforms.
- * The reference for kernels/penalty.cu; see host/ops.h for the exact definitions. */
+ * The reference for kernels/penalty.cu; see backend/ops.h for the exact definitions. */
 #include <math.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 /* Lucid's _tf_blur: per channel, 3x3 kernel with 1 at the centre and 0.5 around it, zero padding
  * (SAME), divided by the same convolution of an all-ones image, i.e. a weighted mean over the taps
@@ -31,7 +31,7 @@ static float sgn(float d) { return (float)((d > 0.0f) - (d < 0.0f)); }
 fv_status fv_penalty_fwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
                              float *values)
 {
-    if (n < 0 || h < 1 || w < 1 || (n && (!rgb || !values))) return fv_fail(FV_ERR_ARG, "penalty_fwd: bad arguments");
+    FV_TRY(fv_check_penalty("penalty_fwd", n, h, w, rgb, values));
     const int hw = h * w;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < n; b++) {
@@ -62,7 +62,7 @@ fv_status fv_penalty_fwd_cpu(int n, int h, int w, const float *rgb, float tv, fl
 fv_status fv_penalty_bwd_cpu(int n, int h, int w, const float *rgb, float tv, float l1, float l2, float blur,
                              float *drgb)
 {
-    if (n < 0 || h < 1 || w < 1 || (n && (!rgb || !drgb))) return fv_fail(FV_ERR_ARG, "penalty_bwd: bad arguments");
+    FV_TRY(fv_check_penalty("penalty_bwd", n, h, w, rgb, drgb));
     const int hw = h * w;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < n; b++) {

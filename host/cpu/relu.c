@@ -1,19 +1,10 @@
 /* CPU reference ReLU: forward, and the input gradient in its ordinary and Lucid "redirected" forms
  * (gradients are of the objective being ascended). */
-#include "backend/ops.h"
-
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
+#include "backend/checks.h"
 
 fv_status fv_relu_fwd_cpu(fv_tensor x, fv_tensor y)
 {
-    if (bad_view(x) || bad_view(y) || !same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "relu forward: x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty", x.n, x.c,
-                       x.h, x.w, y.n, y.c, y.h, y.w);
+    FV_TRY(fv_check_relu_fwd("relu forward", x, y));
     long chw = fv_tensor_chw(x);
     for (int b = 0; b < x.n; b++) {
         const float *xb = fv_tensor_img(x, b);
@@ -25,11 +16,7 @@ fv_status fv_relu_fwd_cpu(fv_tensor x, fv_tensor y)
 
 fv_status fv_relu_bwd_cpu(fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect)
 {
-    if (bad_view(x) || bad_view(dy) || bad_view(dx) || !same_shape(x, dy) || !same_shape(x, dx))
-        return fv_fail(FV_ERR_SHAPE,
-                       "relu backward: x (%d,%d,%d,%d), dy (%d,%d,%d,%d), dx (%d,%d,%d,%d) differ or are "
-                       "empty",
-                       x.n, x.c, x.h, x.w, dy.n, dy.c, dy.h, dy.w, dx.n, dx.c, dx.h, dx.w);
+    FV_TRY(fv_check_relu_bwd("relu backward", x, dy, dx));
     long chw = fv_tensor_chw(x);
     for (int b = 0; b < x.n; b++) {
         const float *xb = fv_tensor_img(x, b), *gb = fv_tensor_img(dy, b);

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 /* The four taps of one source point: integer corner (x0, y0) and fractional weights. Points far
  * outside are flagged so that huge coordinates never reach an int conversion. */
@@ -31,18 +31,10 @@ static inline fv_taps fv_taps_at(const float *a, int x, int y, int h, int w)
 
 static inline int fv_in(int v, int n) { return v >= 0 && v < n; }
 
-static fv_status fv_check(int n, int c, int h, int w, int oh, int ow, const void *a, const void *b,
-                          const void *maps, const char *what)
-{
-    if (n < 0 || c < 0 || h <= 0 || w <= 0 || oh < 0 || ow < 0 || !a || !b || !maps)
-        return fv_fail(FV_ERR_ARG, "%s: bad arguments (n=%d c=%d %dx%d -> %dx%d)", what, n, c, h, w, oh, ow);
-    return FV_OK;
-}
-
 fv_status fv_resample_fwd_cpu(int n, int c, int h, int w, const float *src, const fv_affine *maps, float pad,
                               int oh, int ow, float *dst)
 {
-    FV_TRY(fv_check(n, c, h, w, oh, ow, src, dst, maps, "resample_fwd"));
+    FV_TRY(fv_check_resample("resample_fwd", n, c, h, w, oh, ow, src, dst, maps));
     int planes = n * c;
 #pragma omp parallel for schedule(static)
     for (int pl = 0; pl < planes; pl++) {
@@ -72,7 +64,7 @@ fv_status fv_resample_fwd_cpu(int n, int c, int h, int w, const float *src, cons
 fv_status fv_resample_bwd_cpu(int n, int c, int h, int w, const fv_affine *maps, int oh, int ow,
                               const float *ddst, float *dsrc)
 {
-    FV_TRY(fv_check(n, c, h, w, oh, ow, ddst, dsrc, maps, "resample_bwd"));
+    FV_TRY(fv_check_resample("resample_bwd", n, c, h, w, oh, ow, ddst, dsrc, maps));
     int planes = n * c;
 #pragma omp parallel for schedule(static)
     for (int pl = 0; pl < planes; pl++) {

@@ -3,22 +3,13 @@
  * channel loops run over contiguous memory. */
 #include <math.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 enum { RUN = 64 };
 
-static int bad_view(fv_tensor t)
-{
-    return !t.data || t.n < 1 || t.c < 1 || t.h < 1 || t.w < 1 || t.bstride < fv_tensor_chw(t);
-}
-
-static int same_shape(fv_tensor a, fv_tensor b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
-
 fv_status fv_softmax_fwd_cpu(fv_tensor x, fv_tensor y)
 {
-    if (bad_view(x) || bad_view(y) || !same_shape(x, y))
-        return fv_fail(FV_ERR_SHAPE, "softmax forward: x (%d,%d,%d,%d) and y (%d,%d,%d,%d) differ or are empty", x.n,
-                       x.c, x.h, x.w, y.n, y.c, y.h, y.w);
+    FV_TRY(fv_check_softmax_fwd("softmax forward", x, y));
     long hw = (long)x.h * x.w;
     for (int b = 0; b < x.n; b++) {
         const float *xb = fv_tensor_img(x, b);
@@ -46,9 +37,7 @@ fv_status fv_softmax_fwd_cpu(fv_tensor x, fv_tensor y)
 
 fv_status fv_softmax_bwd_cpu(fv_tensor y, fv_tensor dy, fv_tensor dx)
 {
-    if (bad_view(y) || bad_view(dy) || bad_view(dx) || !same_shape(y, dy) || !same_shape(y, dx))
-        return fv_fail(FV_ERR_SHAPE, "softmax backward: y (%d,%d,%d,%d), dy, dx must share one shape", y.n, y.c, y.h,
-                       y.w);
+    FV_TRY(fv_check_softmax_bwd("softmax backward", y, dy, dx));
     long hw = (long)y.h * y.w;
     for (int b = 0; b < y.n; b++) {
         const float *yb = fv_tensor_img(y, b), *gb = fv_tensor_img(dy, b);

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "backend/ops.h"
+#include "backend/checks.h"
 
 /* Where output pixel (x, y) reads the resized canvas: its four taps in the first crop's coordinates and
  * their lerps, or inside = 0 when the rotation reads outside the canvas (the fill value). */
@@ -44,26 +44,9 @@ static inline long src_index(const fv_tfchain *c, int cx, int cy)
     return (long)iy * c->size + ix;
 }
 
-static fv_status check(int nimg, int c, const fv_tfchain *ch, const void *a, const void *b, const char *what)
-{
-    if (nimg < 0 || c < 0 || !a || !b || (nimg && !ch))
-        return fv_fail(FV_ERR_ARG, "%s: bad arguments (n=%d c=%d)", what, nimg, c);
-    for (int i = 0; i < nimg; i++) {
-        const fv_tfchain *k = &ch[i];
-        if (k->size < 1 || k->pad < 0 || k->c1 < 1 || k->m < 1 || k->n < 1 || k->ox1 < 0 || k->oy1 < 0 ||
-            k->ox1 + k->c1 > k->size + 2 * k->pad || k->oy1 + k->c1 > k->size + 2 * k->pad || k->ox2 < 0 ||
-            k->oy2 < 0 || k->ox2 + k->n > k->m || k->oy2 + k->n > k->m)
-            return fv_fail(FV_ERR_ARG, "%s: image %d: inconsistent chain (S=%d pad=%d crop %d at %d,%d, canvas %d, out %d at %d,%d)",
-                           what, i, k->size, k->pad, k->c1, k->ox1, k->oy1, k->m, k->n, k->ox2, k->oy2);
-        if (k->size != ch[0].size || k->m != ch[0].m || k->n != ch[0].n)
-            return fv_fail(FV_ERR_ARG, "%s: image %d has another size than image 0 (a batch shares its canvas)", what, i);
-    }
-    return FV_OK;
-}
-
 fv_status fv_tfchain_fwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *src, float *dst)
 {
-    FV_TRY(check(nimg, c, chains, src, dst, "tfchain_fwd"));
+    FV_TRY(fv_check_tfchain("tfchain_fwd", nimg, c, chains, src, dst));
     if (!nimg) return FV_OK;
     const int S = chains[0].size, N = chains[0].n, planes = nimg * c;
 #pragma omp parallel for schedule(static)
@@ -92,7 +75,7 @@ fv_status fv_tfchain_fwd_cpu(int nimg, int c, const fv_tfchain *chains, const fl
 
 fv_status fv_tfchain_bwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc)
 {
-    FV_TRY(check(nimg, c, chains, ddst, dsrc, "tfchain_bwd"));
+    FV_TRY(fv_check_tfchain("tfchain_bwd", nimg, c, chains, ddst, dsrc));
     if (!nimg) return FV_OK;
     const int S = chains[0].size, N = chains[0].n, planes = nimg * c;
 #pragma omp parallel for schedule(static)

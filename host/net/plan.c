@@ -8,12 +8,12 @@
 void fv_plan_free(fv_plan *p)
 {
     if (!p) return;
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     if (be) {
-        be->free(p->act_mem);
-        be->free(p->grad_mem);
-        be->free(p->work);
-        be->free(p->weights_mem);
+        fv_backend_free(be, p->act_mem);
+        fv_backend_free(be, p->grad_mem);
+        fv_backend_free(be, p->work);
+        fv_backend_free(be, p->weights_mem);
     }
     free(p->hs);
     free(p->ws);
@@ -63,7 +63,7 @@ static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *wo
         FV_TRY(fv_net_node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow));
         d.cin = nd->cin;
         d.cout = nd->cout;
-        size_t ws = p->be->conv2d_workspace(&d, p->n, p->hs[nd->in], p->ws[nd->in]);
+        size_t ws = fv_conv2d_workspace(p->be, &d, p->n, p->hs[nd->in], p->ws[nd->in]);
         if (ws > *work) *work = ws;
     }
     return FV_OK;
@@ -74,7 +74,7 @@ static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *wo
 static fv_status plan_weights(fv_plan *p)
 {
     const fv_net *net = p->net;
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     const int N = net->nnodes;
     fv_status st = FV_OK;
     size_t wfloats = 0;
@@ -84,25 +84,25 @@ static fv_status plan_weights(fv_plan *p)
             size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
             wfloats += cnt + (nd->b ? (size_t)nd->cout : 0);
         }
-    if (!be->host_memory && wfloats) {
-        if ((st = be->alloc(&p->weights_mem, wfloats * sizeof(float))) != FV_OK) return st;
+    if (!be->iface->host_memory && wfloats) {
+        if ((st = fv_backend_alloc(be, &p->weights_mem, wfloats * sizeof(float))) != FV_OK) return st;
     }
     size_t woff = 0;
     for (int i = 0; i < N; i++) {
         const fv_net_node *nd = &net->nodes[i];
         if (!p->needed[i] || !nd->w) continue;
-        if (be->host_memory) {
+        if (be->iface->host_memory) {
             p->dw[i] = nd->w;
             p->db[i] = nd->b;
             continue;
         }
         size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
         float *base = (float *)p->weights_mem + woff;
-        if ((st = be->upload(base, nd->w, cnt * sizeof(float))) != FV_OK) return st;
+        if ((st = fv_backend_upload(be, base, nd->w, cnt * sizeof(float))) != FV_OK) return st;
         p->dw[i] = base;
         woff += cnt;
         if (nd->b) {
-            if ((st = be->upload(base + cnt, nd->b, (size_t)nd->cout * sizeof(float))) != FV_OK) return st;
+            if ((st = fv_backend_upload(be, base + cnt, nd->b, (size_t)nd->cout * sizeof(float))) != FV_OK) return st;
             p->db[i] = base + cnt;
             woff += nd->cout;
         }
@@ -110,13 +110,13 @@ static fv_status plan_weights(fv_plan *p)
     return FV_OK;
 }
 
-fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h, int w, const int *targets,
+fv_status fv_plan_create(const fv_net *net, fv_backend *be, int n, int h, int w, const int *targets,
                          int ntargets, fv_plan **out)
 {
     return fv_plan_create_sizes(net, be, n, &h, &w, 1, targets, ntargets, out);
 }
 
-fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n, const int *h, const int *w,
+fv_status fv_plan_create_sizes(const fv_net *net, fv_backend *be, int n, const int *h, const int *w,
                                int nsizes, const int *targets, int ntargets, fv_plan **out)
 {
     *out = NULL;
@@ -161,9 +161,9 @@ fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n,
     p->w = w[0];
     p->act_floats = total;
     p->work_floats = work;
-    if ((st = be->alloc((void **)&p->act_mem, total * sizeof(float))) != FV_OK ||
-        (st = be->alloc((void **)&p->grad_mem, total * sizeof(float))) != FV_OK ||
-        (st = be->alloc((void **)&p->work, (work ? work : 1) * sizeof(float))) != FV_OK)
+    if ((st = fv_backend_alloc(be, (void **)&p->act_mem, total * sizeof(float))) != FV_OK ||
+        (st = fv_backend_alloc(be, (void **)&p->grad_mem, total * sizeof(float))) != FV_OK ||
+        (st = fv_backend_alloc(be, (void **)&p->work, (work ? work : 1) * sizeof(float))) != FV_OK)
         goto fail;
     plan_views(p);
     if ((st = plan_weights(p)) != FV_OK) goto fail;
@@ -201,25 +201,25 @@ fv_status fv_plan_resize(fv_plan *p, int h, int w)
 static fv_status node_forward(fv_plan *p, int i)
 {
     const fv_net_node *nd = &p->net->nodes[i];
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     fv_tensor x = p->act[nd->in], y = p->act[nd->out];
     switch (nd->kind) {
     case FV_NODE_CONV: {
         fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
         int oh, ow;
         FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
-        return be->conv2d_fwd(&d, x, p->dw[i], p->db[i], y, p->work);
+        return fv_conv2d_fwd(be, &d, x, p->dw[i], p->db[i], y, p->work);
     }
-    case FV_NODE_RELU: return be->relu_fwd(x, y);
+    case FV_NODE_RELU: return fv_relu_fwd(be, x, y);
     case FV_NODE_POOL: {
         fv_pool_desc d = {.kind = nd->pool};
         int oh, ow;
         FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
-        return be->pool_fwd(&d, x, y);
+        return fv_pool_fwd(be, &d, x, y);
     }
-    case FV_NODE_LRN: return be->lrn_fwd(&nd->lrn, x, y);
-    case FV_NODE_FC: return be->fc_fwd(x, p->dw[i], p->db[i], nd->cout, y);
-    case FV_NODE_SOFTMAX: return be->softmax_fwd(x, y);
+    case FV_NODE_LRN: return fv_lrn_fwd(be, &nd->lrn, x, y);
+    case FV_NODE_FC: return fv_fc_fwd(be, x, p->dw[i], p->db[i], nd->cout, y);
+    case FV_NODE_SOFTMAX: return fv_softmax_fwd(be, x, y);
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }
@@ -227,25 +227,25 @@ static fv_status node_forward(fv_plan *p, int i)
 static fv_status node_backward(fv_plan *p, int i, int redirect)
 {
     const fv_net_node *nd = &p->net->nodes[i];
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     fv_tensor x = p->act[nd->in], y = p->act[nd->out], dx = p->grad[nd->in], dy = p->grad[nd->out];
     switch (nd->kind) {
     case FV_NODE_CONV: {
         fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
         int oh, ow;
         FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
-        return be->conv2d_bwd_data(&d, dy, p->dw[i], dx, p->work);
+        return fv_conv2d_bwd_data(be, &d, dy, p->dw[i], dx, p->work);
     }
-    case FV_NODE_RELU: return be->relu_bwd(x, dy, dx, redirect);
+    case FV_NODE_RELU: return fv_relu_bwd(be, x, dy, dx, redirect);
     case FV_NODE_POOL: {
         fv_pool_desc d = {.kind = nd->pool};
         int oh, ow;
         FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
-        return be->pool_bwd(&d, x, y, dy, dx);
+        return fv_pool_bwd(be, &d, x, y, dy, dx);
     }
-    case FV_NODE_LRN: return be->lrn_bwd(&nd->lrn, x, y, dy, dx);
-    case FV_NODE_FC: return be->fc_bwd(dy, p->dw[i], dx);
-    case FV_NODE_SOFTMAX: return be->softmax_bwd(y, dy, dx);
+    case FV_NODE_LRN: return fv_lrn_bwd(be, &nd->lrn, x, y, dy, dx);
+    case FV_NODE_FC: return fv_fc_bwd(be, dy, p->dw[i], dx);
+    case FV_NODE_SOFTMAX: return fv_softmax_bwd(be, y, dy, dx);
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }
@@ -260,7 +260,7 @@ fv_status fv_plan_forward(fv_plan *p)
     return FV_OK;
 }
 
-fv_status fv_plan_zero_grad(fv_plan *p) { return p->be->zero(p->grad_mem, p->act_floats * sizeof(float)); }
+fv_status fv_plan_zero_grad(fv_plan *p) { return fv_backend_zero(p->be, p->grad_mem, p->act_floats * sizeof(float)); }
 
 fv_status fv_plan_backward(fv_plan *p, int redirect_relu)
 {

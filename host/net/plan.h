@@ -10,7 +10,7 @@
  * the targets need. All allocation happens here; forward/backward allocate nothing. */
 typedef struct fv_plan {
     const fv_net *net;
-    const fv_backend_i *be;
+    fv_backend *be;
     int n, h, w;
     int *hs, *ws;          /* per tensor */
     char *needed;          /* per node: runs in this plan */
@@ -24,11 +24,11 @@ typedef struct fv_plan {
 } fv_plan;
 
 /* targets: tensor ids whose values the caller reads (and seeds gradients into). */
-fv_status fv_plan_create(const fv_net *net, const fv_backend_i *be, int n, int h, int w, const int *targets,
+fv_status fv_plan_create(const fv_net *net, fv_backend *be, int n, int h, int w, const int *targets,
                          int ntargets, fv_plan **out);
 /* The same for several input sizes (h[k], w[k]), of which the plan can take any with fv_plan_resize: every
  * buffer is sized for the largest need among them. The plan starts at (h[0], w[0]). */
-fv_status fv_plan_create_sizes(const fv_net *net, const fv_backend_i *be, int n, const int *h, const int *w,
+fv_status fv_plan_create_sizes(const fv_net *net, fv_backend *be, int n, const int *h, const int *w,
                                int nsizes, const int *targets, int ntargets, fv_plan **out);
 /* Shapes and views for another input size; FV_ERR_ARG (plan unchanged) if it needs more than was sized. */
 fv_status fv_plan_resize(fv_plan *p, int h, int w);

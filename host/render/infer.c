@@ -2,33 +2,31 @@
  * through a plan on the chosen backend. */
 #include <stdlib.h>
 
-#include "device/registry.h"
 #include "io/image.h"
 #include "models/model.h"
 
 /* Run one image to `target` and copy that tensor's activations to host memory `out`. */
-static fv_status run_one(fv_model *m, fv_backend_kind bk, const fv_image *img, int target, float *out)
+static fv_status run_one(fv_model *m, fv_backend *be, const fv_image *img, int target, float *out)
 {
-    fv_backend_kind got;
-    FV_TRY(fv_backend_resolve(bk, &got, NULL));
-    const fv_backend_i *be = fv_backend_get(got);
-    if (!be) return FV_ERR_UNSUPPORTED;
+    if (!be) return fv_fail(FV_ERR_ARG, "inference: no backend instance (fv_backend_open)");
     fv_plan *p;
-    FV_TRY(fv_plan_create(&m->net, be, 1, img->h, img->w, &target, 1, &p));
+    fv_status st = fv_plan_create(&m->net, be, 1, img->h, img->w, &target, 1, &p);
+    if (st != FV_OK) return st;
     const int hw = img->h * img->w;
     float *rgb = NULL;
-    fv_status st = be->alloc((void **)&rgb, sizeof(float) * 3 * hw);
-    if (st == FV_OK) st = be->upload(rgb, img->rgb, sizeof(float) * 3 * hw);
+    st = fv_backend_alloc(be, (void **)&rgb, sizeof(float) * 3 * hw);
+    if (st == FV_OK) st = fv_backend_upload(be, rgb, img->rgb, sizeof(float) * 3 * hw);
     if (st == FV_OK)
-        st = be->preprocess_fwd(1, hw, m->net.perm, m->net.scale, m->net.mean, rgb, p->act[m->net.input].data);
+        st = fv_preprocess_fwd(be, 1, hw, m->net.perm, m->net.scale, m->net.mean, rgb, p->act[m->net.input].data);
     if (st == FV_OK) st = fv_plan_forward(p);
-    if (st == FV_OK) st = be->download(out, p->act[target].data, sizeof(float) * fv_tensor_chw(p->act[target]));
-    if (rgb) be->free(rgb);
+    if (st == FV_OK)
+        st = fv_backend_download(be, out, p->act[target].data, sizeof(float) * fv_tensor_chw(p->act[target]));
+    if (rgb) fv_backend_free(be, rgb);
     fv_plan_free(p);
     return st;
 }
 
-fv_status fv_classify(fv_model *m, fv_backend_kind be, const fv_image *img, float *probs)
+fv_status fv_classify(fv_model *m, fv_backend *be, const fv_image *img, float *probs)
 {
     if (m->net.probs < 0) return fv_fail(FV_ERR_UNSUPPORTED, "%s: this model file has no classifier", m->path);
     if (img->w == 224 && img->h == 224) return run_one(m, be, img, m->net.probs, probs);
@@ -39,8 +37,8 @@ fv_status fv_classify(fv_model *m, fv_backend_kind be, const fv_image *img, floa
     return st;
 }
 
-fv_status fv_activations(fv_model *m, fv_backend_kind be, const fv_image *img, const char *layer, float **out,
-                         int *c, int *h, int *w)
+fv_status fv_activations(fv_model *m, fv_backend *be, const fv_image *img, const char *layer, float **out, int *c,
+                         int *h, int *w)
 {
     *out = NULL;
     int t = fv_net_find(&m->net, layer);

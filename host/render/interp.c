@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "device/registry.h"
 #include "io/image.h"
 #include "setup.h"
 #include "step.h"
@@ -92,7 +91,7 @@ static fv_status add_frames(render_state *s, const fv_net *net, const fv_objecti
     return FV_OK;
 }
 
-fv_status fv_render_interp_setup(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+fv_status fv_render_interp_setup(const fv_model *m, const fv_render_config *cfg, fv_backend *be,
                                  const char *obj_a, const char *obj_b, int frames, const fv_alignment *align,
                                  render_state *s, fv_render_result *res)
 {
@@ -133,12 +132,13 @@ fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, cons
     fv_alignment defaults;
     fv_alignment_default(&defaults);
     FV_TRY(interp_check(cfg, frames, align ? align : &defaults));
-    fv_backend_kind got;
-    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
-    const fv_backend_i *be = fv_backend_get(got);
-    if (!be) return FV_ERR_UNSUPPORTED;
+    fv_backend *be;
+    FV_TRY(fv_render_backend_acquire(cfg, &be));
     fv_render_result *res = calloc(frames, sizeof *res);
-    if (!res) return fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
+    if (!res) {
+        fv_render_backend_release(cfg, be);
+        return fv_fail(FV_ERR_NOMEM, "interpolate: out of memory");
+    }
     render_state s;
     fv_status st = fv_render_interp_setup(m, cfg, be, obj_a, obj_b, frames, align, &s, res);
     if (st == FV_OK) st = fv_render_optimise(&s, m, cfg, res, progress, ctx);
@@ -149,5 +149,6 @@ fv_status fv_render_interpolation(fv_model *m, const fv_render_config *cfg, cons
     }
     fv_render_state_free(&s);
     fv_render_results_free(res, frames);
+    fv_render_backend_release(cfg, be);
     return st;
 }

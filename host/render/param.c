@@ -17,9 +17,12 @@ size_t fv_param_floats_per_image(int S, int pixel)
     return 4 * spec + 2 * img + (pixel ? 0 : 2 * img);
 }
 
-static fv_status alloc_f(const fv_backend_i *be, float **p, size_t n) { return be->alloc((void **)p, n * sizeof(float)); }
+static fv_status alloc_f(fv_backend *be, float **p, size_t n)
+{
+    return fv_backend_alloc(be, (void **)p, n * sizeof(float));
+}
 
-fv_status fv_param_create(fv_param *p, const fv_backend_i *be, int B, int S, int pixel)
+fv_status fv_param_create(fv_param *p, fv_backend *be, int B, int S, int pixel)
 {
     memset(p, 0, sizeof *p);
     p->be = be;
@@ -39,11 +42,11 @@ fv_status fv_param_create(fv_param *p, const fv_backend_i *be, int B, int S, int
     FV_TRY(alloc_f(be, &p->scale, (size_t)S * p->wf));
     FV_TRY(alloc_f(be, &p->timg, p->nimg));
     FV_TRY(alloc_f(be, &p->dtimg, p->nimg));
-    FV_TRY(be->fft_plan_create(B * 3, S, S, &p->fft));
+    FV_TRY(fv_fft_plan_create(be, B * 3, S, S, &p->fft));
     float *host = malloc(sizeof(float) * S * p->wf);
     if (!host) return fv_fail(FV_ERR_NOMEM, "render: out of memory");
     fv_spectrum_scale(S, S, 1.0f, host);
-    fv_status st = be->upload(p->scale, host, sizeof(float) * S * p->wf);
+    fv_status st = fv_backend_upload(be, p->scale, host, sizeof(float) * S * p->wf);
     free(host);
     return st;
 }
@@ -76,16 +79,16 @@ void fv_param_free(fv_param *p)
     float *bufs[] = {p->spec, p->dspec, p->m, p->v, p->scale, p->timg, p->dtimg, p->rgb, p->drgb,
                      p->lw, p->dlw, p->lm, p->lv};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-        if (bufs[i]) p->be->free(bufs[i]);
-    if (p->fft) p->be->fft_plan_free(p->fft);
+        if (bufs[i]) fv_backend_free(p->be, bufs[i]);
+    if (p->fft) fv_fft_plan_free(p->be, p->fft);
     memset(p, 0, sizeof *p);
 }
 
 /* n floats ~ N(0, 0.01^2) from one stream into backend memory dst. */
-static fv_status upload_normal(const fv_backend_i *be, float *dst, float *host, size_t n, uint64_t key)
+static fv_status upload_normal(fv_backend *be, float *dst, float *host, size_t n, uint64_t key)
 {
     for (size_t k = 0; k < n; k++) host[k] = (float)(0.01 * fv_rng_normal(key, FV_RNG_STREAM_INIT + k));
-    return be->upload(dst, host, sizeof(float) * n);
+    return fv_backend_upload(be, dst, host, sizeof(float) * n);
 }
 
 fv_status fv_param_init_random(fv_param *p, const uint64_t *keys)
@@ -96,7 +99,7 @@ fv_status fv_param_init_random(fv_param *p, const uint64_t *keys)
     for (int i = 0; i < p->B; i++)
         for (size_t k = 0; k < per; k++)
             host[i * per + k] = (float)(0.01 * fv_rng_normal(keys[i], FV_RNG_STREAM_INIT + k));
-    fv_status st = p->be->upload(p->spec, host, sizeof(float) * p->nparam);
+    fv_status st = fv_backend_upload(p->be, p->spec, host, sizeof(float) * p->nparam);
     free(host);
     return st;
 }
@@ -158,33 +161,33 @@ fv_status fv_param_init_picture(fv_param *p, const fv_image *pic, int decorrelat
                         : fv_fail(FV_ERR_NOMEM, "render: out of memory");
     for (int i = 1; st == FV_OK && i < p->B; i++) memcpy(host + i * per, host, sizeof(float) * per);
     /* the pixels are t itself; the spectrum is the one the forward turns back into t */
-    if (st == FV_OK) st = p->be->upload(p->pixel ? p->spec : p->timg, host, sizeof(float) * p->nimg);
-    if (st == FV_OK && !p->pixel) st = p->be->image_to_spectrum(p->fft, p->timg, p->scale, p->spec);
+    if (st == FV_OK) st = fv_backend_upload(p->be, p->pixel ? p->spec : p->timg, host, sizeof(float) * p->nimg);
+    if (st == FV_OK && !p->pixel) st = fv_image_to_spectrum(p->be, p->fft, p->timg, p->scale, p->spec);
     free(host);
     return st;
 }
 
 fv_status fv_param_forward(fv_param *p, int decorrelate)
 {
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     const int hw = p->S * p->S;
-    if (p->pixel) return be->colour_fwd(p->B, hw, decorrelate, p->spec, p->rgb);
-    FV_TRY(be->spectrum_to_image(p->fft, p->spec, p->scale, p->timg));
+    if (p->pixel) return fv_colour_fwd(be, p->B, hw, decorrelate, p->spec, p->rgb);
+    FV_TRY(fv_spectrum_to_image(be, p->fft, p->spec, p->scale, p->timg));
     for (int k = 0; k < p->nlow; k++) /* t = each image's own + the sum of the shared tensors */
-        FV_TRY(be->lowres_fwd(p->low[k].nb, 3, p->low[k].side, p->low[k].side, p->lw + p->low[k].off, p->B, p->S,
+        FV_TRY(fv_lowres_fwd(be, p->low[k].nb, 3, p->low[k].side, p->low[k].side, p->lw + p->low[k].off, p->B, p->S,
                               p->S, p->timg));
-    return be->colour_fwd(p->B, hw, decorrelate, p->timg, p->rgb);
+    return fv_colour_fwd(be, p->B, hw, decorrelate, p->timg, p->rgb);
 }
 
 fv_status fv_param_backward(fv_param *p, int decorrelate)
 {
-    const fv_backend_i *be = p->be;
+    fv_backend *be = p->be;
     const int hw = p->S * p->S;
-    if (p->pixel) return be->colour_bwd(p->B, hw, decorrelate, p->rgb, p->drgb, p->dspec);
-    FV_TRY(be->colour_bwd(p->B, hw, decorrelate, p->rgb, p->drgb, p->dtimg));
-    FV_TRY(be->spectrum_to_image_bwd(p->fft, p->dtimg, p->scale, p->dspec));
+    if (p->pixel) return fv_colour_bwd(be, p->B, hw, decorrelate, p->rgb, p->drgb, p->dspec);
+    FV_TRY(fv_colour_bwd(be, p->B, hw, decorrelate, p->rgb, p->drgb, p->dtimg));
+    FV_TRY(fv_spectrum_to_image_bwd(be, p->fft, p->dtimg, p->scale, p->dspec));
     for (int k = 0; k < p->nlow; k++) /* each shared tensor receives R^T of t's gradient */
-        FV_TRY(be->lowres_bwd(p->low[k].nb, 3, p->low[k].side, p->low[k].side, p->B, p->S, p->S, p->dtimg,
+        FV_TRY(fv_lowres_bwd(be, p->low[k].nb, 3, p->low[k].side, p->low[k].side, p->B, p->S, p->S, p->dtimg,
                               p->dlw + p->low[k].off));
     return FV_OK;
 }
@@ -192,6 +195,6 @@ fv_status fv_param_backward(fv_param *p, int decorrelate)
 fv_status fv_param_update(fv_param *p, float lr, int t)
 {
     /* one optimiser over all variables, as Lucid: the same Adam settings for every parameter */
-    if (p->nlowf) FV_TRY(p->be->adam(p->nlowf, p->lw, p->dlw, p->lm, p->lv, t + 1, lr, 0.9f, 0.999f, 1e-8f));
-    return p->be->adam(p->nparam, p->spec, p->dspec, p->m, p->v, t + 1, lr, 0.9f, 0.999f, 1e-8f);
+    if (p->nlowf) FV_TRY(fv_adam(p->be, p->nlowf, p->lw, p->dlw, p->lm, p->lv, t + 1, lr, 0.9f, 0.999f, 1e-8f));
+    return fv_adam(p->be, p->nparam, p->spec, p->dspec, p->m, p->v, t + 1, lr, 0.9f, 0.999f, 1e-8f);
 }

@@ -20,7 +20,7 @@ typedef struct fv_lowres {
 } fv_lowres;
 
 typedef struct fv_param {
-    const fv_backend_i *be;
+    fv_backend *be;
     int B, S, wf;
     int pixel;                 /* 1: the parameters are the pre-colour pixels (no FFT) */
     size_t nparam;             /* parameter floats of the batch: spectra (B,3,S,wf,2) or pixels (B,3,S,S) */
@@ -41,7 +41,7 @@ typedef struct fv_param {
 size_t fv_param_floats_per_image(int S, int pixel);
 
 /* Buffers for B images of side S; the FFT plan and its scale unless pixel. */
-fv_status fv_param_create(fv_param *p, const fv_backend_i *be, int B, int S, int pixel);
+fv_status fv_param_create(fv_param *p, fv_backend *be, int B, int S, int pixel);
 /* A low-resolution tensor shared across the batch, (nb, 3, side, side); call before fv_param_alloc_lowres. */
 fv_status fv_param_add_lowres(fv_param *p, int nb, int side);
 fv_status fv_param_alloc_lowres(fv_param *p);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "device/registry.h"
 #include "io/image.h"
 #include "setup.h"
 #include "step.h"
@@ -23,6 +22,18 @@ void fv_render_config_default(fv_render_config *c)
     c->decorrelate = 1;
     c->diversity_weight = 1e2f;
     c->backend = FV_BACKEND_AUTO;
+    fv_backend_options_default(&c->backend_options);
+}
+
+fv_status fv_render_backend_acquire(const fv_render_config *cfg, fv_backend **be)
+{
+    *be = cfg->backend_instance;
+    return *be ? FV_OK : fv_backend_open(cfg->backend, &cfg->backend_options, be);
+}
+
+void fv_render_backend_release(const fv_render_config *cfg, fv_backend *be)
+{
+    if (be != cfg->backend_instance) fv_backend_close(be);
 }
 
 fv_status fv_objective_check(const fv_model *m, const char *objective, int input_size)
@@ -72,7 +83,7 @@ static fv_status add_items(render_state *s, const fv_model *m, const fv_render_c
     return FV_OK;
 }
 
-fv_status fv_render_setup(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+fv_status fv_render_setup(const fv_model *m, const fv_render_config *cfg, fv_backend *be,
                           const fv_render_item *items, int nitems, render_state *s, fv_render_result *res)
 {
     memset(s, 0, sizeof *s);
@@ -99,7 +110,7 @@ fv_status fv_render_setup(const fv_model *m, const fv_render_config *cfg, const 
 }
 
 /* One batch: every image of `items` in one pass. */
-static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+static fv_status render_batch(fv_model *m, const fv_render_config *cfg, fv_backend *be,
                               const fv_render_item *items, int nitems, fv_render_result **results, int *nresults,
                               fv_progress_fn progress, void *ctx)
 {
@@ -124,7 +135,7 @@ static fv_status render_batch(fv_model *m, const fv_render_config *cfg, const fv
 
 /* Images per batch: the user's --batch-size, else what fits in 70% of the backend's free memory, per
  * image from the same size table the state allocates by (fv_render_floats_per_image). */
-static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_backend_i *be,
+static int max_batch(const fv_model *m, const fv_render_config *cfg, fv_backend *be,
                      const fv_render_item *items, int nitems)
 {
     if (cfg->batch_size > 0) return cfg->batch_size;
@@ -138,7 +149,7 @@ static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_ba
         fv_objective_free(&o);
     }
     size_t free_b = 0, total_b = 0;
-    if (!nt || be->mem_info(&free_b, &total_b) != FV_OK || !free_b) return 1 << 30;
+    if (!nt || fv_backend_mem_info(be, &free_b, &total_b) != FV_OK || !free_b) return 1 << 30;
     const size_t per = fv_render_floats_per_image(&m->net, cfg, targets, nt) * sizeof(float);
     const size_t b = (size_t)(0.7 * free_b) / (per ? per : 1);
     return b < 1 ? 1 : b > (1 << 20) ? 1 << 20 : (int)b;
@@ -146,10 +157,11 @@ static int max_batch(const fv_model *m, const fv_render_config *cfg, const fv_ba
 
 int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int nitems)
 {
-    fv_backend_kind got;
-    if (fv_backend_resolve(cfg->backend, &got, NULL) != FV_OK) return 1;
-    const fv_backend_i *be = fv_backend_get(got);
-    return be ? max_batch(m, cfg, be, items, nitems) : 1;
+    fv_backend *be;
+    if (fv_render_backend_acquire(cfg, &be) != FV_OK) return 1;
+    const int cap = max_batch(m, cfg, be, items, nitems);
+    fv_render_backend_release(cfg, be);
+    return cap;
 }
 
 static fv_status check_request(const fv_render_config *cfg, const fv_render_item *items, int nitems, int *total)
@@ -173,13 +185,14 @@ fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_it
     *nresults = 0;
     int total = 0;
     FV_TRY(check_request(cfg, items, nitems, &total));
-    fv_backend_kind got;
-    FV_TRY(fv_backend_resolve(cfg->backend, &got, NULL));
-    const fv_backend_i *be = fv_backend_get(got);
-    if (!be) return FV_ERR_UNSUPPORTED;
+    fv_backend *be;
+    FV_TRY(fv_render_backend_acquire(cfg, &be));
     int cap = max_batch(m, cfg, be, items, nitems);
     fv_render_result *all = calloc(total, sizeof *all);
-    if (!all) return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    if (!all) {
+        fv_render_backend_release(cfg, be);
+        return fv_fail(FV_ERR_NOMEM, "render: out of memory");
+    }
     int done = 0, i = 0;
     fv_status st = FV_OK;
     while (i < nitems) {
@@ -199,6 +212,7 @@ fv_status fv_render(fv_model *m, const fv_render_config *cfg, const fv_render_it
         done += nr;
         i = j;
     }
+    fv_render_backend_release(cfg, be);
     if (st != FV_OK) {
         fv_render_results_free(all, done);
         return st;

@@ -8,7 +8,7 @@
 
 #include "core/rng.h"
 
-fv_status fv_render_state_init(render_state *s, const fv_backend_i *be, const fv_render_config *cfg, int B,
+fv_status fv_render_state_init(render_state *s, fv_backend *be, const fv_render_config *cfg, int B,
                                int maxterms, int maxbatch)
 {
     memset(s, 0, sizeof *s);
@@ -47,11 +47,11 @@ fv_status fv_render_state_init(render_state *s, const fv_backend_i *be, const fv
 
 void fv_render_state_free(render_state *s)
 {
-    const fv_backend_i *be = s->be;
+    fv_backend *be = s->be;
     if (be) {
-        if (s->xr) be->free(s->xr);
-        if (s->divwork) be->free(s->divwork);
-        for (int i = 0; i < s->ndirbufs; i++) be->free(s->dirbufs[i]);
+        if (s->xr) fv_backend_free(be, s->xr);
+        if (s->divwork) fv_backend_free(be, s->divwork);
+        for (int i = 0; i < s->ndirbufs; i++) fv_backend_free(be, s->dirbufs[i]);
     }
     fv_param_free(&s->param);
     fv_plan_free(s->plan);
@@ -79,9 +79,9 @@ fv_status fv_render_add_terms(render_state *s, const fv_net *net, const fv_objec
         if (sp->kind == FV_OBJ_DIRECTION) {
             const int c = net->tensors[sp->tensor].c;
             float *d = NULL;
-            FV_TRY(s->be->alloc((void **)&d, sizeof(float) * c));
+            FV_TRY(fv_backend_alloc(s->be, (void **)&d, sizeof(float) * c));
             s->dirbufs[s->ndirbufs++] = d;
-            FV_TRY(s->be->upload(d, sp->dir, sizeof(float) * c));
+            FV_TRY(fv_backend_upload(s->be, d, sp->dir, sizeof(float) * c));
             dir = d;
         }
         /* The classifier's neurons are 1x1: their "centre" never moves. */
@@ -190,7 +190,7 @@ size_t fv_render_floats_per_image(const fv_net *net, const fv_render_config *cfg
 
 fv_status fv_render_state_alloc(render_state *s, const fv_model *m, const fv_render_config *cfg)
 {
-    const fv_backend_i *be = s->be;
+    fv_backend *be = s->be;
     sort_terms(s);
     FV_TRY(check_positions(s, &m->net));
     int sides[64];
@@ -200,11 +200,11 @@ fv_status fv_render_state_alloc(render_state *s, const fv_model *m, const fv_ren
     size_t divw = 0;
     for (int d = 0; d < s->nbatch; d++) {
         if (s->batch[d].kind != FV_BATCH_DIVERSITY) continue;
-        const size_t w = be->diversity_workspace(m->net.tensors[s->batch[d].tensor].c, s->batch[d].count);
+        const size_t w = fv_diversity_workspace(be, m->net.tensors[s->batch[d].tensor].c, s->batch[d].count);
         if (w > divw) divw = w;
     }
-    if (divw) FV_TRY(be->alloc((void **)&s->divwork, divw * sizeof(float)));
+    if (divw) FV_TRY(fv_backend_alloc(be, (void **)&s->divwork, divw * sizeof(float)));
     FV_TRY(fv_param_create(&s->param, be, s->B, s->S, cfg->param_pixel));
     const size_t nx = (size_t)s->B * 3 * s->max_side * s->max_side;
-    return be->alloc((void **)&s->xr, nx * sizeof(float));
+    return fv_backend_alloc(be, (void **)&s->xr, nx * sizeof(float));
 }

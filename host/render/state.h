@@ -25,7 +25,7 @@ typedef struct fv_batch_term {
 } fv_batch_term;
 
 typedef struct render_state {
-    const fv_backend_i *be;
+    fv_backend *be;
     fv_plan *plan;
     fv_param param;
     int B, S;
@@ -59,7 +59,7 @@ typedef struct render_state {
 } render_state;
 
 /* Host arrays for B images of side cfg->size, up to maxterms terms and maxbatch batch terms. */
-fv_status fv_render_state_init(render_state *s, const fv_backend_i *be, const fv_render_config *cfg, int B,
+fv_status fv_render_state_init(render_state *s, fv_backend *be, const fv_render_config *cfg, int B,
                                int maxterms, int maxbatch);
 void fv_render_state_free(render_state *s);
 /* Index of tensor t among s->targets, adding it if new. */

@@ -18,18 +18,18 @@ static double now_s(void)
 
 fv_status fv_render_transform_forward(render_state *s, const fv_model *m, int t)
 {
-    const fv_backend_i *be = s->be;
+    fv_backend *be = s->be;
     const int S = s->S;
     if (s->tp.grow) {
         /* Lucid's chain: one canvas size for the batch this step, the network sees the grown image */
         for (int b = 0; b < s->B; b++) s->chains[b] = fv_transform_lucid_draw(&s->tp, S, s->scale_key, s->tkeys[b], t);
         s->side = s->chains[0].n;
         FV_TRY(fv_plan_resize(s->plan, s->side, s->side));
-        FV_TRY(be->tfchain_fwd(s->B, 3, s->chains, s->param.rgb, s->xr));
+        FV_TRY(fv_tfchain_fwd(be, s->B, 3, s->chains, s->param.rgb, s->xr));
     } else {
         for (int b = 0; b < s->B; b++) s->maps[b] = fv_transform_draw(&s->tp, S, S, s->tkeys[b], t);
         s->side = S;
-        FV_TRY(be->resample_fwd(s->B, 3, S, S, s->param.rgb, s->maps, s->tp.pad_value, S, S, s->xr));
+        FV_TRY(fv_resample_fwd(be, s->B, 3, S, S, s->param.rgb, s->maps, s->tp.pad_value, S, S, s->xr));
     }
     /* Neurons at the layer's centre follow the layer's size (Lucid: acts[:, H//2, W//2] every step). */
     for (int k = 0; k < s->nterms; k++)
@@ -38,7 +38,7 @@ fv_status fv_render_transform_forward(render_state *s, const fv_model *m, int t)
             s->terms[k].x = s->gterms[k].x = s->plan->ws[tt] / 2;
             s->terms[k].y = s->gterms[k].y = s->plan->hs[tt] / 2;
         }
-    return be->preprocess_fwd(s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.mean, s->xr,
+    return fv_preprocess_fwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.mean, s->xr,
                               s->plan->act[m->net.input].data);
 }
 
@@ -49,17 +49,17 @@ fv_status fv_render_objectives_forward(render_state *s, const fv_render_config *
     for (int i = 0; i < s->nterms;) {
         int j = i;
         while (j < s->nterms && s->term_tensor[j] == s->term_tensor[i]) j++;
-        FV_TRY(s->be->objective_fwd(s->terms + i, j - i, p->act[s->term_tensor[i]], s->term_values + i));
+        FV_TRY(fv_objective_fwd(s->be, s->terms + i, j - i, p->act[s->term_tensor[i]], s->term_values + i));
         i = j;
     }
     for (int k = 0; k < s->nterms; k++) s->obj[s->term_image[k]] += s->term_values[k];
     for (int d = 0; want_div && d < s->nbatch; d++) {
         const fv_batch_term *bt = &s->batch[d];
         if (bt->kind == FV_BATCH_DIVERSITY)
-            FV_TRY(s->be->diversity_fwd(p->act[bt->tensor], bt->b0, bt->count, &s->batch_value[d], s->divwork));
+            FV_TRY(fv_diversity_fwd(s->be, p->act[bt->tensor], bt->b0, bt->count, &s->batch_value[d], s->divwork));
     }
     if (s->penalised) { /* on the untransformed image, as Lucid's T("input") before its transforms */
-        FV_TRY(s->be->penalty_fwd(s->B, s->S, s->S, s->param.rgb, cfg->tv_weight, cfg->l1_weight, cfg->l2_weight,
+        FV_TRY(fv_penalty_fwd(s->be, s->B, s->S, s->S, s->param.rgb, cfg->tv_weight, cfg->l1_weight, cfg->l2_weight,
                                   cfg->blur_weight, s->pen));
         for (int b = 0; b < s->B; b++) s->obj[b] -= s->pen[b];
     }
@@ -74,32 +74,32 @@ fv_status fv_render_objectives_backward(render_state *s)
         int j = i;
         while (j < s->nterms && s->term_tensor[j] == s->term_tensor[i]) j++;
         const int t = s->term_tensor[i];
-        FV_TRY(s->be->objective_bwd(s->gterms + i, j - i, p->act[t], p->grad[t]));
+        FV_TRY(fv_objective_bwd(s->be, s->gterms + i, j - i, p->act[t], p->grad[t]));
         i = j;
     }
     for (int d = 0; d < s->nbatch; d++) {
         const fv_batch_term *bt = &s->batch[d];
         const fv_tensor act = p->act[bt->tensor], grad = p->grad[bt->tensor];
         if (bt->kind == FV_BATCH_DIVERSITY)
-            FV_TRY(s->be->diversity_bwd(act, bt->b0, bt->count, bt->weight, grad, s->divwork));
+            FV_TRY(fv_diversity_bwd(s->be, act, bt->b0, bt->count, bt->weight, grad, s->divwork));
         else
-            FV_TRY(s->be->alignment_bwd(act, bt->b0, bt->count, bt->decay, bt->weight, grad));
+            FV_TRY(fv_alignment_bwd(s->be, act, bt->b0, bt->count, bt->decay, bt->weight, grad));
     }
     return FV_OK;
 }
 
 fv_status fv_render_input_backward(render_state *s, const fv_model *m, const fv_render_config *cfg)
 {
-    const fv_backend_i *be = s->be;
+    fv_backend *be = s->be;
     const int S = s->S;
     float *drgb = s->param.drgb;
-    FV_TRY(be->preprocess_bwd(s->B, s->side * s->side, m->net.perm, m->net.scale,
+    FV_TRY(fv_preprocess_bwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale,
                               s->plan->grad[m->net.input].data, s->xr));
-    if (s->tp.grow) FV_TRY(be->tfchain_bwd(s->B, 3, s->chains, s->xr, drgb));
-    else FV_TRY(be->resample_bwd(s->B, 3, S, S, s->maps, S, S, s->xr, drgb));
+    if (s->tp.grow) FV_TRY(fv_tfchain_bwd(be, s->B, 3, s->chains, s->xr, drgb));
+    else FV_TRY(fv_resample_bwd(be, s->B, 3, S, S, s->maps, S, S, s->xr, drgb));
     /* the objective is ascended, so the penalties enter with negated weights */
     if (s->penalised)
-        FV_TRY(be->penalty_bwd(s->B, S, S, s->param.rgb, -cfg->tv_weight, -cfg->l1_weight, -cfg->l2_weight,
+        FV_TRY(fv_penalty_bwd(be, s->B, S, S, s->param.rgb, -cfg->tv_weight, -cfg->l1_weight, -cfg->l2_weight,
                                -cfg->blur_weight, drgb));
     return FV_OK;
 }
@@ -154,7 +154,8 @@ fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render
     const double secs = now_s() - t0;
     for (int i = 0; i < B; i++) {
         FV_TRY(fv_image_alloc(&res[i].image, S, S));
-        FV_TRY(s->be->download(res[i].image.rgb, s->param.rgb + (size_t)i * 3 * S * S, sizeof(float) * 3 * S * S));
+        FV_TRY(fv_backend_download(s->be, res[i].image.rgb, s->param.rgb + (size_t)i * 3 * S * S,
+                                   sizeof(float) * 3 * S * S));
         res[i].seconds = secs;
     }
     return FV_OK;

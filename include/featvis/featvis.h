@@ -70,14 +70,41 @@ typedef enum fv_backend_kind { FV_BACKEND_AUTO = 0, FV_BACKEND_CPU, FV_BACKEND_C
 /* Resolve AUTO to what this build and machine can run; a notice line goes to *notice (may be NULL). */
 fv_status fv_backend_resolve(fv_backend_kind want, fv_backend_kind *got, const char **notice);
 const char *fv_backend_name(fv_backend_kind k);
+/* Devices of that kind this build and machine can use (CPU: 1; CUDA: 0 without a usable GPU), and one line in
+ * desc describing them or saying why there are none (for --version and --backend auto). */
+int fv_backend_probe(fv_backend_kind k, char *desc, size_t n);
+
+/* How a backend instance runs. Start from fv_backend_options_default(); the CPU ignores the CUDA fields, but
+ * every backend refuses values out of range. */
+typedef struct fv_backend_options {
+    int device;              /* CUDA device ordinal (default 0) */
+    int verbose;             /* log the device and every cuDNN algorithm choice to stderr (default 0) */
+    int cudnn_fwd_algo;      /* force this cudnnConvolutionFwdAlgo_t, 0..7; -1: choose (default) */
+    int cudnn_bwd_data_algo; /* force this cudnnConvolutionBwdDataAlgo_t, 0..5; -1: choose (default) */
+    int cudnn_workspace_mib; /* cuDNN workspace cap per convolution, MiB, 0..1048576 (default 1024) */
+    int cudnn_find;          /* 1: benchmark every algorithm once per shape (cudnnFind*); 0: heuristics (default) */
+} fv_backend_options;
+void fv_backend_options_default(fv_backend_options *o);
+/* FV_OK, or FV_ERR_ARG with one line naming the field and its allowed range. */
+fv_status fv_backend_options_check(const fv_backend_options *o);
+
+/* A backend instance: the op table and its own context (CUDA: device, stream, cuDNN/cuBLAS handles, the cuDNN
+ * algorithm cache, the workspace cap, forced algorithms). Open one per thread of work and reuse it for many
+ * renders: opening a CUDA instance creates a CUDA stream and library handles. opts NULL: the defaults. AUTO
+ * resolves as fv_backend_resolve (silently). Fails with one line when the kind cannot run here. */
+typedef struct fv_backend fv_backend;
+fv_status fv_backend_open(fv_backend_kind kind, const fv_backend_options *opts, fv_backend **out);
+void fv_backend_close(fv_backend *be); /* NULL is fine */
+fv_backend_kind fv_backend_kind_of(const fv_backend *be);
 
 /* ---------- inference ---------- */
 
-/* Class probabilities (softmax of the logits) for one image; probs has fv_model_num_classes() floats. */
-fv_status fv_classify(fv_model *m, fv_backend_kind be, const fv_image *img, float *probs);
+/* Class probabilities (softmax of the logits) for one image, on an open backend instance (fv_backend_open);
+ * probs has fv_model_num_classes() floats. */
+fv_status fv_classify(fv_model *m, fv_backend *be, const fv_image *img, float *probs);
 /* Activations of `layer` for one image, (1, c, h, w), malloc'd into *out (free()). */
-fv_status fv_activations(fv_model *m, fv_backend_kind be, const fv_image *img, const char *layer, float **out,
-                         int *c, int *h, int *w);
+fv_status fv_activations(fv_model *m, fv_backend *be, const fv_image *img, const char *layer, float **out, int *c,
+                         int *h, int *w);
 
 /* ---------- rendering ---------- */
 
@@ -94,7 +121,12 @@ typedef struct fv_render_config {
     int redirect_steps; /* redirected-ReLU updates at the start (default 17: Lucid's updates 0..16) */
     int decorrelate;    /* colour decorrelation on (default 1) */
     float diversity_weight; /* weight of the diversity term in a group (default 1e2, the article's) */
-    fv_backend_kind backend;
+    fv_backend_kind backend;    /* where to run (default auto) */
+    fv_backend_options backend_options; /* how that backend is opened (default fv_backend_options_default) */
+    fv_backend *backend_instance; /* when set, run on this instance instead (the caller opened it and closes it;
+                                     backend and backend_options are then unused): a run of many renders (a batch,
+                                     figures) shares one CUDA context and its cuDNN algorithm cache. NULL by default:
+                                     each fv_render / fv_render_interpolation call opens and closes its own */
     int batch_size;     /* images per pass; 0 = as many as fit in memory (default) */
     const volatile int *cancel; /* when set and non-zero, fv_render stops at the next step (FV_ERR_INTERRUPTED) */
     int verbose;

@@ -26,10 +26,11 @@ run() { # name, command...: log to $OUT/name.log, remember the Criterion synthes
   printf '%-18s %s\n' "$name" "$(grep -E 'Synthesis|^exit' "$OUT/$name.log" | tr '\n' ' ')" >> "$OUT/summary.txt"
 }
 : > "$OUT/summary.txt"
+run test_backend     "$B/test_backend" --verbose=1 -j1
 run test_cuda        "$B/test_cuda" --verbose=1 -j1
 run test_cuda_parity "$B/test_cuda_parity" --verbose=1 -j1
-FV_VERBOSE=1 "$B/featvis-cuda" classify "$root/.carry/shared/models/bvlc_googlenet/testdata/cat_224.png" \
-  --backend cuda > "$OUT/classify_cuda.txt" 2>&1
+"$B/featvis-cuda" classify "$root/.carry/shared/models/bvlc_googlenet/testdata/cat_224.png" \
+  --backend cuda --verbose > "$OUT/classify_cuda.txt" 2>&1
 rm -f "$OUT/bench_gpu.csv"
 FV_BENCH_BACKEND=cuda timeout 300 "$B/bench_step" "$FEATVIS_WEIGHTS" "$OUT/bench_gpu.csv" 12 \
   mixed3b,mixed4d,mixed5b 224 1,8,32,64 > "$OUT/bench_gpu.txt" 2>&1

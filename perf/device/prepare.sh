@@ -12,7 +12,7 @@ cmake -S . -B build-sm90 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=9
       -DFV_SHARED_DIR=.carry/shared >/dev/null
 cmake --build build-sm90 -j"$(nproc)" >/dev/null
 rm -rf .carry && mkdir -p .carry/bin .carry/lib .carry/shared/models/bvlc_googlenet/testdata
-bins="featvis-cuda bench_step test_cuda test_cuda_parity test_ops test_net"
+bins="featvis-cuda bench_step test_backend test_cuda test_cuda_parity test_ops test_net"
 for b in $bins; do cp build-sm90/$b .carry/bin/; done
 # every shared library they load, except libc's family and the CUDA libraries the device provides
 for b in $bins; do ldd build-sm90/$b; done | awk '/=> \//{print $3}' | sort -u |

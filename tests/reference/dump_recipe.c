@@ -16,12 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpu/backend_cpu.h"
 #include "models/model.h"
 #include "io/npy.h"
 #include "render/setup.h"
 #include "render/step.h"
 #include "core/rng.h"
+#include "testutil.h"
 
 static const char *g_dir;
 
@@ -123,7 +123,7 @@ static int render_case(const fv_model *m, const char *out)
     const fv_render_item items[3] = {{"mixed4a_pre_relu:5", 4}, {"-mixed3b_pre_relu:2", 1}, {"neuron:mixed4a_pre_relu:7", 1}};
     fv_render_result res[6];
     render_state s;
-    if (fv_render_setup(m, &cfg, &fv_backend_cpu, items, 3, &s, res) != FV_OK) return fail("render setup");
+    if (fv_render_setup(m, &cfg, fv_test_cpu(), items, 3, &s, res) != FV_OK) return fail("render setup");
     const int T = 3, B = s.B, S = s.S, wf = s.param.wf;
     int rc = 0;
     for (int t = 0; t < T && !rc; t++)
@@ -189,7 +189,7 @@ static int interp_case(const fv_model *m, const char *out)
     const int F = 4, T = 2;
     fv_render_result res[4];
     render_state s;
-    if (fv_render_interp_setup(m, &cfg, &fv_backend_cpu, "mixed4a_pre_relu:5", "mixed4a_pre_relu:9", F, NULL, &s, res) !=
+    if (fv_render_interp_setup(m, &cfg, fv_test_cpu(), "mixed4a_pre_relu:5", "mixed4a_pre_relu:9", F, NULL, &s, res) !=
         FV_OK)
         return fail("interpolation setup");
     int rc = 0;

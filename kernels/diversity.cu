@@ -1,8 +1,9 @@
-// The diversity term on the GPU: the twin of fv_diversity_* in host/cpu/objective.c. Grams and the
+// The diversity term on the GPU: the twin of host/cpu/diversity.c. Grams and the
 // input gradient are cuBLAS sgemms (batched over the group); norms, the value and dV/dG are kernels
 // that reduce in double, in a fixed order (per-block partials, then one in-order pass): deterministic.
 #include <stdint.h>
 
+#include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
@@ -26,8 +27,9 @@ typedef struct div_ws {
 
 static size_t div_doubles(int count) { return (size_t)(2 * count + 2) * FV_DIV_PARTS + (size_t)count; }
 
-extern "C" size_t fv_diversity_workspace_cuda(int c, int count)
+extern "C" size_t fv_diversity_workspace_cuda(fv_cuda_ctx *ctx, int c, int count)
 {
+    (void)ctx; // the layout depends on the shape only
     if (c < 1 || count < 1) return 0;
     return (size_t)(count + 1) * c * c + (size_t)count + 1 + 1 + 2 * div_doubles(count);
 }
@@ -147,12 +149,11 @@ __global__ void gram_dg_kernel1(float *G, const float *S, const float *norms, co
     }
 }
 
-static fv_status check_group(fv_tensor act, int b0, int count, const void *work, const char *what)
+// The shared checks, then this twin's limit: one grid row per image (gridDim.y).
+static fv_status check_group(const char *op, fv_tensor act, int b0, int count, const float *work, const void *out)
 {
-    if (!act.data || act.n < 1 || act.c < 1 || act.h < 1 || act.w < 1 || act.bstride < fv_tensor_chw(act) || !work)
-        return fv_fail(FV_ERR_ARG, "diversity %s (cuda): bad arguments", what);
-    if (b0 < 0 || count < 1 || b0 + count > act.n) return fv_fail(FV_ERR_ARG, "diversity group out of batch");
-    if (count > 65535) return fv_fail(FV_ERR_ARG, "diversity (cuda): group of %d images (gridDim.y limit)", count);
+    FV_TRY(fv_check_diversity(op, act, b0, count, work, out));
+    if (count > 65535) return fv_fail(FV_ERR_ARG, "%s: group of %d images (gridDim.y limit)", op, count);
     return FV_OK;
 }
 
@@ -182,12 +183,11 @@ static fv_status grams_and_norms(fv_cuda_ctx *ctx, fv_tensor act, int b0, int co
     return FV_OK;
 }
 
-extern "C" fv_status fv_diversity_fwd_cuda(fv_tensor act, int b0, int count, float *value, float *work)
+extern "C" fv_status fv_diversity_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int b0, int count, float *value,
+                                           float *work)
 {
-    FV_TRY(check_group(act, b0, count, work, "forward"));
-    if (!value) return fv_fail(FV_ERR_ARG, "diversity forward (cuda): no value pointer");
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(check_group("diversity forward (cuda)", act, b0, count, work, value));
+    FV_TRY(fv_cuda_enter(ctx));
     div_ws s = div_layout(work, act.c, count);
     FV_TRY(grams_and_norms(ctx, act, b0, count, &s));
     gram_final_kernel1<<<1, 32, 0, ctx->stream>>>(s.tot_part, s.self_part, count, s.value);
@@ -199,16 +199,12 @@ extern "C" fv_status fv_diversity_fwd_cuda(fv_tensor act, int b0, int count, flo
     return FV_OK;
 }
 
-extern "C" fv_status fv_diversity_bwd_cuda(fv_tensor act, int b0, int count, float weight, fv_tensor dact,
-                                           float *work)
+extern "C" fv_status fv_diversity_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int b0, int count, float weight,
+                                           fv_tensor dact, float *work)
 {
-    FV_TRY(check_group(act, b0, count, work, "backward"));
-    if (!dact.data || dact.n != act.n || dact.c != act.c || dact.h != act.h || dact.w != act.w ||
-        dact.bstride < fv_tensor_chw(dact))
-        return fv_fail(FV_ERR_SHAPE, "diversity backward (cuda): dact (%d,%d,%d,%d) does not match act (%d,%d,%d,%d)",
-                       dact.n, dact.c, dact.h, dact.w, act.n, act.c, act.h, act.w);
-    fv_cuda_ctx *ctx;
-    FV_TRY(fv_cuda_ctx_get(&ctx));
+    FV_TRY(check_group("diversity backward (cuda)", act, b0, count, work, dact.data));
+    FV_TRY(fv_check_grad_like("diversity backward (cuda)", act, dact));
+    FV_TRY(fv_cuda_enter(ctx));
     const int c = act.c, hw = act.h * act.w;
     const size_t cc = (size_t)c * c;
     div_ws s = div_layout(work, c, count);
