@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend/cuda_probe.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "testutil.h"
@@ -172,13 +171,32 @@ Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
 Test(cli, backend_cuda_without_a_gpu, .init = setup)
 {
     char desc[256], out[8192], args[2048];
-    if (fv_cuda_probe(desc, sizeof desc) > 0) cr_skip_test("a GPU is present: %s", desc);
+    if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) > 0) cr_skip_test("a GPU is present: %s", desc);
     snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 --backend cuda -o /tmp/fv_test_cli_cuda.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
     cr_assert(strstr(out, "--backend cuda") && count_lines(out) == 1, "%s", out);
     snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 -o /tmp/fv_test_cli_auto.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "backend cpu"), "%s", out);
+}
+
+/* The CUDA flags are backend options (checked on every machine: cuDNN's algorithm numbers, the workspace cap),
+ * and the old environment variables are read by nobody. */
+Test(cli, cuda_flags_are_checked_options, .init = setup)
+{
+    char out[8192], args[2048];
+    const char *bad[] = {"--cudnn-fwd-algo 8", "--cudnn-bwd-algo 6", "--cudnn-workspace-mib -1", "--cudnn-fwd-algo x"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(args, sizeof args, "classify %s %s --backend cpu %s", FV_TEST_CAT, W, bad[i]);
+        cr_assert_eq(run(args, out, sizeof out), 2, "%s: %s", bad[i], out);
+        cr_assert(strstr(out, "--cudnn-") && count_lines(out) == 1, "%s: %s", bad[i], out);
+    }
+    snprintf(args, sizeof args,
+             "classify %s %s --backend cpu --top 1 -v --cudnn-fwd-algo 7 --cudnn-bwd-algo 5 --cudnn-find "
+             "--cudnn-workspace-mib 16",
+             FV_TEST_CAT, W);
+    cr_assert_eq(run_env("FV_CUDNN_FWD_ALGO=99 FV_CUDNN_WS_MB=x FV_VERBOSE=y", args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "1\t285\t"), "%s", out);
 }
 
 /* figures writes its five labelled contact sheets (tiny renders: this checks the plumbing; the
