@@ -20,14 +20,6 @@
 
 /* ---------- the folder ---------- */
 
-void fv_examples_note(FILE *log, const char *fmt, const char *a, const char *b)
-{
-    if (!log) return;
-    fputs("examples: ", log);
-    fprintf(log, fmt, a, b);
-    fputc('\n', log);
-    fflush(log);
-}
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 

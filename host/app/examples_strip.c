@@ -14,6 +14,15 @@
 
 #define EX_CHUNK 64 /* channels whose strips are built at once: bounds memory to 64 strips */
 
+void fv_examples_note(FILE *log, const char *fmt, const char *a, const char *b)
+{
+    if (!log) return;
+    fputs("examples: ", log);
+    fprintf(log, fmt, a, b);
+    fputc('\n', log);
+    fflush(log);
+}
+
 static const int spectrum_pct[FV_EXAMPLES_SPECTRUM] = {0, 25, 50, 75, 100};
 
 /* ---------- ranking ---------- */

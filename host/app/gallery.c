@@ -16,18 +16,6 @@
 #include "gallery_int.h"
 #include "models/model.h"
 
-void gl_log(const gl_gallery *g, const char *fmt, ...)
-{
-    if (!g->log) return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("gallery: ", g->log);
-    vfprintf(g->log, fmt, ap);
-    fputc('\n', g->log);
-    va_end(ap);
-    fflush(g->log);
-}
-
 /* ---------- classification ---------- */
 
 enum { COL_NEURON = 0, COL_CHANNEL = 1, COL_NEGATIVE = 2 };

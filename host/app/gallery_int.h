@@ -3,6 +3,9 @@
 #ifndef FV_GALLERY_INT_H
 #define FV_GALLERY_INT_H
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <stdio.h>
 
 #include "featvis/featvis.h"
@@ -60,7 +63,17 @@ void gl_dedup(gl_gallery *g);
 void gl_free_rec(gl_rec *r);
 
 /* Log a progress line (log may be NULL). */
-void gl_log(const gl_gallery *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__attribute__((format(printf, 2, 3))) static inline void gl_log(const gl_gallery *g, const char *fmt, ...)
+{
+    if (!g->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gallery: ", g->log);
+    vfprintf(g->log, fmt, ap);
+    fputc('\n', g->log);
+    va_end(ap);
+    fflush(g->log);
+}
 
 /* Write text with &, <, >, " and ' replaced by entities. */
 void gl_html(FILE *f, const char *s);

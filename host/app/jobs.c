@@ -38,19 +38,6 @@
 #define LINE_MAX_CHARS 4096
 #define MAX_SETTINGS 32
 
-const char *fv_preset_name(fv_preset p)
-{
-    return p == FV_PRESET_LUCID ? "lucid" : p == FV_PRESET_NONE ? "none" : "article";
-}
-
-int fv_preset_parse(const char *name, fv_preset *p)
-{
-    if (!strcmp(name, "article")) *p = FV_PRESET_ARTICLE;
-    else if (!strcmp(name, "lucid")) *p = FV_PRESET_LUCID;
-    else if (!strcmp(name, "none")) *p = FV_PRESET_NONE;
-    else return 0;
-    return 1;
-}
 
 void fv_jobs_free(fv_joblist *jl)
 {

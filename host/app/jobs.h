@@ -9,33 +9,10 @@
 #include <stdio.h>
 
 #include "featvis/featvis.h"
+#include "job.h"
+#include "render/transform.h" /* fv_preset_name */
 
-typedef struct fv_job {
-    char objective[512]; /* canonical text (as the renderer prints it) */
-    int size, steps, diversity;
-    uint64_t seed;
-    fv_preset preset;
-    int line;            /* line in the job file, 0 for generated jobs */
-    char key[768];       /* identity: objective and every setting that changes the pixels */
-    char stem[512];      /* output path without ".png", relative to the output folder: "<layer>/<slug>" */
-} fv_job;
 
-typedef struct fv_joblist {
-    int n, cap;
-    fv_job *jobs;
-} fv_joblist;
-
-/* Settings a job line does not give. */
-typedef struct fv_job_defaults {
-    int size, steps, diversity;
-    uint64_t seed;
-    fv_preset preset;
-} fv_job_defaults;
-
-/* The transform presets by name ("article", "lucid", "none"), as job files, the command line and every
- * output line write them; parse returns 0 for any other name. */
-const char *fv_preset_name(fv_preset p);
-int fv_preset_parse(const char *name, fv_preset *p);
 
 void fv_jobs_free(fv_joblist *jl);
 /* Fill in key and stem from the other fields (the objective must already be canonical). */

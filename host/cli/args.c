@@ -14,6 +14,7 @@
 #include "app/jobs.h"
 #include "cli.h"
 #include "io/image.h"
+#include "render/transform.h"
 
 /* Every option group of the program, for checking and ignoring the options of other commands. */
 static const cli_group *const KNOWN[] = {&CLI_COMMON, &CLI_RENDER, &CLI_RENDER_OWN, &CLI_BATCH, &CLI_APPENDIX,

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "render/transform.h"
 
 typedef struct render_args {
     cli_common common;

@@ -127,3 +127,17 @@ fv_tfchain fv_transform_lucid_draw(const fv_transform_params *tp, int size, uint
     const int oy2 = fv_rng_int(key, base + 5, tp->jitter2 + 1);
     return fv_transform_lucid_chain(tp, size, si, deg, ox1, oy1, ox2, oy2);
 }
+
+const char *fv_preset_name(fv_preset p)
+{
+    return p == FV_PRESET_LUCID ? "lucid" : p == FV_PRESET_NONE ? "none" : "article";
+}
+
+int fv_preset_parse(const char *name, fv_preset *p)
+{
+    if (!strcmp(name, "article")) *p = FV_PRESET_ARTICLE;
+    else if (!strcmp(name, "lucid")) *p = FV_PRESET_LUCID;
+    else if (!strcmp(name, "none")) *p = FV_PRESET_NONE;
+    else return 0;
+    return 1;
+}

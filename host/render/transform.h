@@ -23,6 +23,10 @@ typedef struct fv_transform_params {
 } fv_transform_params;
 
 void fv_transform_preset(fv_preset p, fv_transform_params *out);
+/* The presets by name ("article", "lucid", "none"), as job files, the command line and every output line
+ * write them; parse returns 0 for any other name. */
+const char *fv_preset_name(fv_preset p);
+int fv_preset_parse(const char *name, fv_preset *p);
 /* Affine map (output pixel -> source pixel) for an h x w image, image key and step. For output point
  * q = (x, y), c = ((w-1)/2, (h-1)/2): source = c + Rot(-angle) * ((q - c + t2) / scale) + t1, with t1, t2
  * the two jitters (offset - jitter/2). */
