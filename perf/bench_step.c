@@ -10,24 +10,18 @@
 
 #include "featvis/featvis.h"
 #include "models/model.h"
+#include "core/clock.h"
 
 typedef struct timing {
     double last, *dt;
     int n;
 } timing;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void on_step(void *ctx, int step, int steps, const float *obj, int n)
 {
     (void)steps, (void)obj, (void)n;
     timing *t = ctx;
-    double now = now_s();
+    double now = fv_clock_now();
     if (step > 1) t->dt[t->n++] = now - t->last; /* step 1 carries first-touch costs */
     t->last = now;
 }
@@ -104,7 +98,7 @@ int main(int argc, char **argv)
                     items[i] = it;
                 }
                 double dt[4096];
-                timing t = {now_s(), dt, 0};
+                timing t = {fv_clock_now(), dt, 0};
                 fv_render_result *r;
                 int n;
                 if (fv_render(m, &cfg, items, B, &r, &n, on_step, &t) != FV_OK) {

@@ -1,20 +1,12 @@
 /* One optimisation step of a render batch and the loop of steps (render/step.h). Written once for every
  * backend and every kind of render: ordinary images, diversity groups and interpolations differ only in
  * their terms (state.h), never in the step. */
-#define _POSIX_C_SOURCE 200809L
 #include "step.h"
 
 #include <math.h>
-#include <time.h>
 
 #include "io/image.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "core/clock.h"
 
 fv_status fv_render_transform_forward(render_state *s, const fv_model *m, int t)
 {
@@ -141,7 +133,7 @@ fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render
                              fv_progress_fn progress, void *ctx)
 {
     const int B = s->B, S = s->S;
-    const double t0 = now_s();
+    const double t0 = fv_clock_now();
     for (int t = 0; t < cfg->steps; t++) {
         if (cfg->cancel && *cfg->cancel)
             return fv_fail(FV_ERR_INTERRUPTED, "render interrupted at step %d of %d", t, cfg->steps);
@@ -151,7 +143,7 @@ fv_status fv_render_optimise(render_state *s, const fv_model *m, const fv_render
         if (progress) progress(ctx, t + 1, cfg->steps, s->obj, B);
     }
     FV_TRY(fv_param_forward(&s->param, cfg->decorrelate));
-    const double secs = now_s() - t0;
+    const double secs = fv_clock_now() - t0;
     for (int i = 0; i < B; i++) {
         FV_TRY(fv_image_alloc(&res[i].image, S, S));
         FV_TRY(fv_backend_download(s->be, res[i].image.rgb, s->param.rgb + (size_t)i * 3 * S * S,
