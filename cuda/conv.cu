@@ -11,6 +11,7 @@
 #include "backend/checks.h"
 #include "cudnn_desc.h"
 #include "ops_cuda.h"
+#include "cuda/launch.h"
 
 // ---------- shapes ----------
 
@@ -294,12 +295,6 @@ extern "C" size_t fv_conv2d_workspace_cuda(fv_cuda_ctx *ctx, const fv_conv_desc 
 
 // ---------- kernels for the explicitly padded path ----------
 
-static unsigned blocks_for(long total)
-{
-    long b = (total + 255) / 256;
-    return (unsigned)(b < 65535L * 16 ? b : 65535L * 16); // grid-stride loops cover the rest
-}
-
 // xp (n, c, hp, wp) packed = x zero-padded by (pt, pl) at the top/left; x honours its bstride.
 __global__ void pad_copy_kernel1(const float *x, long xs, int c, int h, int w, int pt, int pl, int hp, int wp, float *xp,
                                  long total)
@@ -381,7 +376,7 @@ extern "C" fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d,
     if (asym) {
         int hp = x.h + k->pad_t + k->pad_b, wp = x.w + k->pad_l + k->pad_r;
         long total = (long)x.n * x.c * hp * wp;
-        pad_copy_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(x.data, x.bstride, x.c, x.h, x.w, k->pad_t,
+        pad_copy_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(x.data, x.bstride, x.c, x.h, x.w, k->pad_t,
                                                                      k->pad_l, hp, wp, work, total);
         FV_CUDA_LAUNCHED();
         xin = work;
@@ -436,7 +431,7 @@ extern "C" fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_des
     if (asym) {
         int hp = dx.h + k->pad_t + k->pad_b, wp = dx.w + k->pad_l + k->pad_r;
         long total = (long)dx.n * dx.c * dx.h * dx.w;
-        crop_add_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(work, dx.c, dx.h, dx.w, k->pad_t, k->pad_l, hp,
+        crop_add_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(work, dx.c, dx.h, dx.w, k->pad_t, k->pad_l, hp,
                                                                      wp, dx.data, dx.bstride, total);
         FV_CUDA_LAUNCHED();
     }

@@ -5,12 +5,7 @@
 
 #include "backend/checks.h"
 #include "ops_cuda.h"
-
-static unsigned blocks_for(long total)
-{
-    long b = (total + 255) / 256;
-    return (unsigned)(b < 65535L * 16 ? b : 65535L * 16); // grid-stride loop covers the rest
-}
+#include "cuda/launch.h"
 
 // y[b][o] = bias[o] for every image b, rows ys floats apart: the C that the GEMM then adds to (beta = 1),
 // the same order of operations as the CPU.
@@ -33,7 +28,7 @@ extern "C" fv_status fv_fc_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, const float *
     float one = 1.0f, beta = 0.0f;
     if (bias) {
         long total = (long)x.n * nout;
-        fc_bias_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(bias, nout, y.data, y.bstride, total);
+        fc_bias_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(bias, nout, y.data, y.bstride, total);
         FV_CUDA_LAUNCHED();
         beta = 1.0f;
     }

@@ -7,6 +7,7 @@
 #include "backend/checks.h"
 #include "context.h"
 #include "ops_cuda.h"
+#include "cuda/launch.h"
 
 struct fv_fft_plan_cuda {
     int n, h, w, wf;
@@ -15,12 +16,6 @@ struct fv_fft_plan_cuda {
     cufftComplex *cbuf; // n * h * wf
     float *rbuf;        // n * h * w
 };
-
-static unsigned blocks_for(long total)
-{
-    long b = (total + 255) / 256;
-    return (unsigned)(b < 65535L * 16 ? b : 65535L * 16); // grid-stride loops cover the rest
-}
 
 // Columns whose bins are their own conjugate partners: weight 1 instead of 2 in the Re-formula.
 __device__ __forceinline__ bool self_conj_col(int kx, int w) { return kx == 0 || (w % 2 == 0 && kx == w / 2); }
@@ -130,7 +125,7 @@ extern "C" fv_status fv_spectrum_to_image_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cud
     // The 1/(4hw) of the formula is folded into the scaling, before the (unnormalised) inverse.
     float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
     long total = (long)p->n * p->h * p->wf;
-    spectrum_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)spec, scale, p->h, p->w, p->wf,
+    spectrum_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)spec, scale, p->h, p->w, p->wf,
                                                                       norm, (float2 *)p->cbuf, total);
     FV_CUDA_LAUNCHED();
     // C2R may overwrite its input: it reads the plan's scratch, never the caller's spectrum.
@@ -149,7 +144,7 @@ extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_cuda_ctx *ctx, fv_fft_plan
     FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
     float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
     long total = (long)p->n * p->h * p->wf;
-    spectrum_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->w,
+    spectrum_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->w,
                                                                       p->wf, norm, (float2 *)dspec, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
@@ -164,7 +159,7 @@ extern "C" fv_status fv_image_to_spectrum_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cud
     FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, img, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
     FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
     const long total = (long)p->n * p->h * p->wf;
-    spectrum_inv_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->wf,
+    spectrum_inv_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->wf,
                                                                       (float2 *)spec, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;

@@ -4,6 +4,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 struct fv_colour_arg {
     float m[3][3];
@@ -47,19 +48,13 @@ static fv_colour_arg matrix(void)
     return a;
 }
 
-static unsigned blocks_for(long total)
-{
-    long nb = (total + 255) / 256;
-    return (unsigned)(nb > 0x7fffffffL ? 0x7fffffffL : nb);
-}
-
 extern "C" fv_status fv_colour_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, int decorrelate, const float *t, float *rgb)
 {
     FV_TRY(fv_check_colour("colour_fwd (cuda)", n, hw, t, rgb, rgb));
     long total = (long)n * hw;
     if (total == 0) return FV_OK; // a zero-block launch is an error; the CPU does nothing
     FV_TRY(fv_cuda_enter(ctx));
-    colour_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, t, rgb);
+    colour_fwd_kernel1<<<fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, t, rgb);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -71,7 +66,7 @@ extern "C" fv_status fv_colour_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, int dec
     long total = (long)n * hw;
     if (total == 0) return FV_OK;
     FV_TRY(fv_cuda_enter(ctx));
-    colour_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, rgb, drgb, dt);
+    colour_bwd_kernel1<<<fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, rgb, drgb, dt);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

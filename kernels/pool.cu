@@ -4,6 +4,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 // The in-image part [y0, y1) x [x0, x1) of output (oy, ox)'s window (as clip_window in pool.c).
 static __device__ __forceinline__ void clip_window(const fv_window &k, int h, int w, int oy, int ox, int *y0,
@@ -100,18 +101,12 @@ __global__ void pool_bwd_kernel1(fv_window k, int avg, int c, int h, int w, cons
     }
 }
 
-static unsigned blocks_for(long total)
-{
-    long nb = (total + 255) / 256;
-    return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
-}
-
 extern "C" fv_status fv_pool_fwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y)
 {
     FV_TRY(fv_check_pool_fwd("pool forward (cuda)", d, x, y));
     FV_TRY(fv_cuda_enter(ctx));
     long total = (long)y.n * y.c * y.h * y.w;
-    pool_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
+    pool_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
                                                                   x.data, x.bstride, y.h, y.w, y.data, y.bstride,
                                                                   total);
     FV_CUDA_LAUNCHED();
@@ -124,7 +119,7 @@ extern "C" fv_status fv_pool_bwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, f
     FV_TRY(fv_check_pool_bwd("pool backward (cuda)", d, x, y, dy, dx));
     FV_TRY(fv_cuda_enter(ctx));
     long total = (long)x.n * x.c * x.h * x.w;
-    pool_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
+    pool_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
                                                                   x.data, x.bstride, y.h, y.w, dy.data, dy.bstride,
                                                                   dx.data, dx.bstride, total);
     FV_CUDA_LAUNCHED();

@@ -4,18 +4,13 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 // perm and mean are host arrays: they travel by value in the kernel arguments.
 struct fv_pre_arg {
     int perm[3];
     float mean[3];
 };
-
-static unsigned blocks_for(long total)
-{
-    long nb = (total + 255) / 256;
-    return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
-}
 
 // One thread per output element i = (b*3 + c)*hw + p.
 __global__ void preprocess_fwd_kernel1(long hw, fv_pre_arg a, float scale, const float *rgb, float *out, long total)
@@ -50,7 +45,7 @@ extern "C" fv_status fv_preprocess_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, con
     FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = mean[c];
-    preprocess_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(hw, a, scale, rgb, out, total);
+    preprocess_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(hw, a, scale, rgb, out, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -64,7 +59,7 @@ extern "C" fv_status fv_preprocess_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, con
     FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = 0.0f;
-    preprocess_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(hw, a, scale, dout, drgb, total);
+    preprocess_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(hw, a, scale, dout, drgb, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

@@ -4,6 +4,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 // The maps travel as a kernel argument, by value, FV_RESAMPLE_CHUNK images per launch (24 bytes each:
 // 3 KiB, inside the classic 4 KiB parameter limit). Arguments are snapshotted at launch, so there is no
@@ -95,12 +96,6 @@ __global__ void resample_bwd_kernel1(fv_maps_arg maps, int c, int h, int w, int 
     }
 }
 
-static unsigned blocks_for(long total)
-{
-    long nb = (total + 255) / 256;
-    return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
-}
-
 static fv_maps_arg chunk_maps(const fv_affine *maps, int b0, int nb)
 {
     fv_maps_arg m;
@@ -117,7 +112,7 @@ extern "C" fv_status fv_resample_fwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h,
     for (int b0 = 0; b0 < n; b0 += FV_RESAMPLE_CHUNK) {
         int nb = n - b0 < FV_RESAMPLE_CHUNK ? n - b0 : FV_RESAMPLE_CHUNK;
         long total = (long)nb * c * oh * ow;
-        resample_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(
+        resample_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(
             chunk_maps(maps, b0, nb), c, h, w, src + (long)b0 * c * h * w, pad, oh, ow, dst + (long)b0 * c * oh * ow,
             total);
         FV_CUDA_LAUNCHED();
@@ -137,7 +132,7 @@ extern "C" fv_status fv_resample_bwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h,
     for (int b0 = 0; b0 < n; b0 += FV_RESAMPLE_CHUNK) {
         int nb = n - b0 < FV_RESAMPLE_CHUNK ? n - b0 : FV_RESAMPLE_CHUNK;
         long total = (long)nb * c * oh * ow;
-        resample_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(
+        resample_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(
             chunk_maps(maps, b0, nb), c, h, w, oh, ow, ddst + (long)b0 * c * oh * ow, dsrc + (long)b0 * c * h * w,
             total);
         FV_CUDA_LAUNCHED();

@@ -5,6 +5,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 // Chains travel by value as a kernel argument, FV_TFCHAIN_CHUNK images per launch (64 bytes each: 2 KiB).
 #define FV_TFCHAIN_CHUNK 32
@@ -95,12 +96,6 @@ __global__ void tfchain_bwd_kernel1(fv_chains_arg ch, int c, const float *ddst, 
     }
 }
 
-static unsigned blocks_for(long total)
-{
-    long nb = (total + 255) / 256;
-    return (unsigned)(nb > 65535L * 64 ? 65535L * 64 : nb); // grid-stride loops cover the rest
-}
-
 static fv_chains_arg chunk(const fv_tfchain *ch, int b0, int nb)
 {
     fv_chains_arg a;
@@ -118,7 +113,7 @@ extern "C" fv_status fv_tfchain_fwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, cons
     for (int b0 = 0; b0 < nimg; b0 += FV_TFCHAIN_CHUNK) {
         const int nb = nimg - b0 < FV_TFCHAIN_CHUNK ? nimg - b0 : FV_TFCHAIN_CHUNK;
         const long total = (long)nb * c * N * N;
-        tfchain_fwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
+        tfchain_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
                                                                          src + b0 * c * S * S, dst + b0 * c * N * N, total);
         FV_CUDA_LAUNCHED();
     }
@@ -137,7 +132,7 @@ extern "C" fv_status fv_tfchain_bwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, cons
     for (int b0 = 0; b0 < nimg; b0 += FV_TFCHAIN_CHUNK) {
         const int nb = nimg - b0 < FV_TFCHAIN_CHUNK ? nimg - b0 : FV_TFCHAIN_CHUNK;
         const long total = (long)nb * c * N * N;
-        tfchain_bwd_kernel1<<<blocks_for(total), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
+        tfchain_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
                                                                          ddst + b0 * c * N * N, dsrc + b0 * c * S * S, total);
         FV_CUDA_LAUNCHED();
     }

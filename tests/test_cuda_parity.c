@@ -11,7 +11,7 @@
 
 #include "backend/backend.h"
 #include "models/model.h"
-#include "testutil.h"
+#include "testmodel.h"
 #include "render/transform.h"
 
 #ifdef FV_HAVE_CUDA
@@ -485,17 +485,10 @@ Test(cuda_parity, penalties_alignment_lowres, .fini = close_gpu)
 
 /* ---------- whole renders and inference ---------- */
 
-static fv_model *load_bvlc(void)
-{
-    fv_model *m = NULL;
-    cr_assert_eq(fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
-    return m;
-}
-
 Test(cuda_parity, classify_top5_matches_cpu, .fini = close_gpu)
 {
     require_gpu();
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_image img;
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK);
     float pc[1000], pg[1000];
@@ -510,7 +503,7 @@ Test(cuda_parity, classify_top5_matches_cpu, .fini = close_gpu)
 Test(cuda_parity, activations_every_inception_output, .fini = close_gpu)
 {
     require_gpu();
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_image img;
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK);
     const char *layers[] = {"conv1/7x7_s2", "pool1/norm1", "mixed3a", "mixed3b", "mixed4a", "mixed4c", "mixed4e",
@@ -552,7 +545,7 @@ static void render_on(fv_model *m, fv_backend *be, fv_preset preset, int steps, 
 Test(cuda_parity, render_one_step_and_64_steps, .fini = close_gpu)
 {
     require_gpu();
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_render_item it[3] = {{"mixed4a:97", 1}, {"mixed3b_pre_relu:20", 2}, {"logit:285", 1}};
     for (int pass = 0; pass < 4; pass++) {
         const int steps = pass & 1 ? 64 : 1;

@@ -11,7 +11,7 @@
 #include "backend/ops.h"
 #include "render/setup.h"
 #include "render/step.h"
-#include "testutil.h"
+#include "testmodel.h"
 
 /* ---------- alignment ---------- */
 
@@ -131,23 +131,6 @@ Test(lowres, batch_interpolation_by_hand)
 
 /* ---------- a real interpolation ---------- */
 
-static fv_model *load_bvlc(void)
-{
-    fv_model *m = NULL;
-    cr_assert_eq(fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
-    return m;
-}
-
-static fv_render_config small_cfg(void)
-{
-    fv_render_config c;
-    fv_render_config_default(&c);
-    c.size = 48;
-    c.steps = 24;
-    c.backend = FV_BACKEND_CPU;
-    return c;
-}
-
 /* mixed3a activations of each frame: channel means of chA and chB, and the mean squared difference
  * between neighbouring frames. */
 static void frame_stats(fv_model *m, const fv_render_result *r, int n, int cha, int chb, double *ma, double *mb,
@@ -176,8 +159,8 @@ static void frame_stats(fv_model *m, const fv_render_result *r, int n, int cha, 
 
 Test(interpolation, frames_move_from_a_to_b_and_alignment_pulls_them_together, .timeout = 900)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg();
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(48, 24);
     fv_render_result *r0, *r1;
     int n0, n1;
     fv_alignment al;
@@ -212,8 +195,8 @@ Test(interpolation, frames_move_from_a_to_b_and_alignment_pulls_them_together, .
 
 Test(interpolation, bad_arguments_are_refused)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg();
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(48, 24);
     fv_render_result *r;
     int n;
     cr_assert_eq(fv_render_interpolation(m, &cfg, "mixed3a:5", "mixed3a:9", 1, NULL, &r, &n, NULL, NULL), FV_ERR_ARG);
@@ -249,7 +232,7 @@ static void interp_state(fv_model *m, fv_preset preset, render_state *s, fv_rend
 
 Test(interpolation, default_objective_is_lucids_notebook, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_render_config cfg;
     fv_render_config_default(&cfg);
     render_state s;
@@ -308,7 +291,7 @@ Test(interpolation, default_objective_is_lucids_notebook, .timeout = 300)
  * by position), with both presets; different steps draw differently. */
 Test(interpolation, frames_share_each_steps_transform, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     for (int p = 0; p < 2; p++) {
         render_state s;
         fv_render_result res[4];

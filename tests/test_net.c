@@ -8,24 +8,16 @@
 #include "io/image.h"
 #include "models/model.h"
 #include "render/objective.h"
-#include "testutil.h"
+#include "testmodel.h"
 #include "app/jobs.h"
 #include "tf_writer.h"
 #include <unistd.h>
-
-static fv_model *load_bvlc(void)
-{
-    fv_model *m = NULL;
-    fv_status st = fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m);
-    cr_assert_eq(st, FV_OK, "loading %s: %s", fv_test_weights(), fv_last_error());
-    return m;
-}
 
 /* Golden numbers from shared/models/bvlc_googlenet/PROVENANCE.md (an independent numpy forward pass):
  * 285 Egyptian cat 0.562, 287 lynx 0.119, 281 tabby 0.043, 282 tiger cat 0.037, 286 cougar 0.031. */
 Test(golden, cat_is_egyptian_cat)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_image img;
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_model_num_classes(m), 1000);
@@ -51,7 +43,7 @@ Test(golden, cat_is_egyptian_cat)
 
 Test(graph, caffe_shapes_and_names)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     struct { const char *name; int c, h; } want[] = {
         {"conv1/7x7_s2", 64, 112},  {"pool1/3x3_s2", 64, 56},       {"conv2/3x3", 192, 56},
         {"pool2/3x3_s2", 192, 28},  {"mixed3a", 256, 28},           {"inception_3b/output", 480, 28},
@@ -77,7 +69,7 @@ Test(graph, caffe_shapes_and_names)
 /* A branch tensor is a view of its concat: inception_3a/3x3 is channels 64..191 of mixed3a. */
 Test(graph, branch_views_share_the_concat)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_image img;
     cr_assert_eq(fv_image_read_png(FV_TEST_CAT, &img), FV_OK);
     float *a, *b;
@@ -99,7 +91,7 @@ Test(graph, branch_views_share_the_concat)
 
 Test(graph, forward_stops_at_the_deepest_target)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     int t = fv_net_find(&m->net, "mixed3b");
     fv_plan *p;
     cr_assert_eq(fv_plan_create(&m->net, fv_test_cpu(), 1, 64, 64, &t, 1, &p), FV_OK, "%s", fv_last_error());
@@ -120,7 +112,7 @@ Test(graph, forward_stops_at_the_deepest_target)
  * plan made for that size computes, forward and backward; a size it was not made for is refused. */
 Test(graph, plan_resizes_to_any_size_it_was_made_for)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     const int t = fv_net_find(&m->net, "mixed4a_pre_relu");
     const int sides[3] = {70, 52, 61};
     fv_plan *multi, *one;
@@ -161,7 +153,7 @@ Test(graph, plan_resizes_to_any_size_it_was_made_for)
 /* Pre-ReLU tensors and their post-ReLU twins: a convolution's, and an inception block's concatenation. */
 Test(graph, post_relu_twins)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     const fv_net *n = &m->net;
     const char *pairs[][2] = {{"mixed4a_pre_relu", "mixed4a"}, {"mixed3b_pre_relu", "inception_3b/output"},
                               {"conv2d0_pre_relu", "conv1/7x7_s2"}, {"inception_4c/5x5_pre_relu", "inception_4c/5x5"},
@@ -185,7 +177,7 @@ Test(graph, post_relu_twins)
  * wiring error (those are O(1)). */
 Test(graph, input_gradient_matches_finite_differences)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     const int S = 48;
     int t = fv_net_find(&m->net, "mixed3b");
     fv_plan *p;
@@ -427,7 +419,7 @@ static void rejects(fv_model *m, const char *text, const char *needle)
 
 Test(objective, parses_every_form)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     parses_to(m, "mixed4a:97", "mixed4a:97");
     parses_to(m, "inception_4a/output:97", "mixed4a:97");
     parses_to(m, "mixed4a:97@7,3", "mixed4a:97@7,3");
@@ -453,7 +445,7 @@ Test(objective, parses_every_form)
 
 Test(objective, rejects_bad_text_with_reasons)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     rejects(m, "mixed9z:1", "unknown layer 'mixed9z'");
     rejects(m, "mixed4a:512", "out of range");
     rejects(m, "mixed4a:512", "512 channels");
@@ -494,7 +486,7 @@ Test(inception5h, appendix_expands_to_5484_channels_and_38388_images, .timeout =
 /* Seeded random directions: unit length, the same for the same seed, different for another. */
 Test(objective, random_directions)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     fv_objective a, b, c;
     cr_assert_eq(fv_objective_parse(&m->net, "direction:mixed4a:random:7", 128, 128, &a), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_objective_parse(&m->net, "direction:inception_4a/output:random:7", 128, 128, &b), FV_OK);

@@ -10,7 +10,7 @@
 #include "models/model.h"
 #include "backend/ops.h"
 #include "render/param.h"
-#include "testutil.h"
+#include "testmodel.h"
 
 /* ---------- penalties: finite differences ---------- */
 
@@ -151,23 +151,6 @@ Test(penalty, l1_l2_blur_by_hand)
 
 /* ---------- renders ---------- */
 
-static fv_model *load_bvlc(void)
-{
-    fv_model *m = NULL;
-    cr_assert_eq(fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
-    return m;
-}
-
-static fv_render_config small_cfg(int size, int steps)
-{
-    fv_render_config c;
-    fv_render_config_default(&c);
-    c.size = size;
-    c.steps = steps;
-    c.backend = FV_BACKEND_CPU;
-    return c;
-}
-
 static void render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int n,
                    fv_render_result **res, int *nres)
 {
@@ -194,8 +177,8 @@ static double roughness(const fv_image *im)
 
 Test(regularisation, pixel_parameterisation_raises_the_objective, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(48, 20);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(48, 20);
     cfg.param_pixel = 1;
     fv_render_item it = {"mixed3a:5", 1};
     fv_render_result *px, *ff;
@@ -217,8 +200,8 @@ Test(regularisation, pixel_parameterisation_raises_the_objective, .timeout = 300
  * difference) than none, for the same seed and objective. The penalty is reported in the objective. */
 Test(regularisation, total_variation_smooths_the_image, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 32);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 32);
     fv_render_item it = {"mixed4a:97", 1};
     fv_render_result *plain, *tv;
     int n;
@@ -284,12 +267,12 @@ Test(regularisation, init_parameters_reproduce_the_picture)
  * picture (the integration of the above: upload, replication over the batch, param_forward). */
 Test(regularisation, render_starts_from_the_init_picture, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
+    fv_model *m = fv_test_load_bvlc();
     const int S = 48;
     fv_image cat, want;
     init_target(S, &cat, &want);
     for (int pixel = 0; pixel <= 1; pixel++) {
-        fv_render_config cfg = small_cfg(S, 1);
+        fv_render_config cfg = fv_test_cfg(S, 1);
         cfg.lr = 1e-7f;
         cfg.init = &cat;
         cfg.param_pixel = pixel;
@@ -320,8 +303,8 @@ Test(regularisation, defaults_leave_the_fft_render_unchanged)
     cr_assert_eq(d.param_pixel, 0);
     cr_assert(d.tv_weight == 0 && d.l1_weight == 0 && d.l2_weight == 0 && d.blur_weight == 0);
     cr_assert_null(d.init);
-    fv_model *m = load_bvlc();
-    fv_render_config a = small_cfg(48, 4), b = a;
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config a = fv_test_cfg(48, 4), b = a;
     b.param_pixel = 0, b.tv_weight = b.l1_weight = b.l2_weight = b.blur_weight = 0.0f, b.init = NULL;
     fv_render_item it = {"mixed3b:20", 1};
     fv_render_result *ra, *rb, *rc;

@@ -9,14 +9,7 @@
 #include "backend/objective_ops.h"
 #include "render/setup.h"
 #include "render/step.h"
-#include "testutil.h"
-
-static fv_model *load_bvlc(void)
-{
-    fv_model *m = NULL;
-    cr_assert_eq(fv_model_load(fv_test_weights(), FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
-    return m;
-}
+#include "testmodel.h"
 
 static void render(fv_model *m, const fv_render_config *cfg, const fv_render_item *items, int n,
                    fv_render_result **res, int *nres)
@@ -25,23 +18,13 @@ static void render(fv_model *m, const fv_render_config *cfg, const fv_render_ite
     cr_assert_eq(st, FV_OK, "render: %s", fv_last_error());
 }
 
-static fv_render_config small_cfg(int size, int steps)
-{
-    fv_render_config c;
-    fv_render_config_default(&c);
-    c.size = size;
-    c.steps = steps;
-    c.backend = FV_BACKEND_CPU;
-    return c;
-}
-
 /* The acceptance check of a real render: a mid-level channel at 128 px. "Structured, not grey, not
  * high-frequency noise": pixel spread well above grey, and neighbouring pixels far more alike than in
  * noise (for white noise the mean squared neighbour difference is twice the variance). */
 Test(render, mid_level_channel_rises_and_is_structured, .timeout = 600)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(128, 96);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(128, 96);
     fv_render_item it = {"mixed4a:97", 1};
     fv_render_result *r;
     int n;
@@ -72,8 +55,8 @@ Test(render, mid_level_channel_rises_and_is_structured, .timeout = 600)
 
 Test(render, same_seed_same_image_other_seed_other_image)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 6);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 6);
     fv_render_item it = {"mixed3b:20", 1};
     fv_render_result *a, *b, *c;
     int n;
@@ -94,8 +77,8 @@ Test(render, same_seed_same_image_other_seed_other_image)
  * others (a deeper objective, so also a deeper network) is the image rendered alone. */
 Test(render, image_does_not_depend_on_its_batch)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 6);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 6);
     fv_render_item alone = {"mixed3b:20", 1};
     fv_render_item batch[3] = {{"mixed4b:7", 1}, {"mixed3b:20", 1}, {"logit:1", 1}};
     fv_render_result *a, *b;
@@ -135,8 +118,8 @@ static double cross_gram(fv_model *m, const fv_render_result *r, int n)
 
 Test(render, diversity_term_makes_the_group_less_alike)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 32);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 32);
     fv_render_item it = {"mixed3a:20", 3};
     fv_render_result *with, *without;
     int n;
@@ -158,8 +141,8 @@ Test(render, diversity_term_makes_the_group_less_alike)
  * initial noise) stay dead without it and come alive with it. */
 Test(render, redirected_relu_revives_dead_channels)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 40);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 40);
     fv_render_item it[2] = {{"mixed3b:20", 1}, {"mixed4e:100", 1}};
     fv_render_result *off, *on;
     int n;
@@ -184,8 +167,8 @@ Test(render, redirected_relu_revives_dead_channels)
  * and the printed diversity is the group's value. */
 Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(48, 1);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(48, 1);
     const fv_render_item it = {"mixed4a_pre_relu:3", 4};
     fv_render_result res[4];
     memset(res, 0, sizeof res);
@@ -286,8 +269,8 @@ Test(render, diversity_group_gradient_is_lucids_formula, .timeout = 300)
  * image is still the same alone or in a batch. */
 Test(render, lucid_preset_grows_the_canvas_and_keeps_batch_invariance, .timeout = 300)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 6);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 6);
     cfg.preset = FV_PRESET_LUCID;
     const fv_render_item items[3] = {{"mixed4b:7", 1}, {"mixed3b_pre_relu:20", 2}, {"neuron:mixed4a_pre_relu:3", 1}};
     fv_render_result res[4];
@@ -355,8 +338,8 @@ Test(render, defaults_are_lucids)
  * order; a diversity group stays whole even when it is larger than the batch size. */
 Test(render, batch_size_splits_without_changing_images)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(48, 4);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(48, 4);
     fv_render_item items[3] = {{"mixed3a:1", 1}, {"mixed3b:2", 2}, {"logit:3", 1}};
     fv_render_result *one, *split;
     int n1, n2;
@@ -379,8 +362,8 @@ Test(render, batch_size_splits_without_changing_images)
 
 Test(render, bad_requests_fail_cleanly)
 {
-    fv_model *m = load_bvlc();
-    fv_render_config cfg = small_cfg(64, 2);
+    fv_model *m = fv_test_load_bvlc();
+    fv_render_config cfg = fv_test_cfg(64, 2);
     fv_render_item bad = {"mixed4a:9999", 1};
     fv_render_result *r;
     int n;

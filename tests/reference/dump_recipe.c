@@ -107,19 +107,26 @@ static int step_to_objectives(const fv_model *m, render_state *s, const fv_rende
     return 0;
 }
 
+/* OUTDIR/name as the folder the dumps go to, and a small lucid-preset CPU configuration with this seed. */
+static int start_case(const char *out, const char *name, char *dir, size_t n, uint64_t seed, fv_render_config *cfg)
+{
+    snprintf(dir, n, "%s/%s", out, name);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return fprintf(stderr, "dump_recipe: cannot create %s\n", dir), 1;
+    g_dir = dir;
+    fv_render_config_default(cfg);
+    cfg->size = 48;
+    cfg->steps = 4;
+    cfg->seed = seed;
+    cfg->preset = FV_PRESET_LUCID;
+    cfg->backend = FV_BACKEND_CPU;
+    return 0;
+}
+
 static int render_case(const fv_model *m, const char *out)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/render", out);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return fprintf(stderr, "dump_recipe: cannot create %s\n", dir), 1;
-    g_dir = dir;
     fv_render_config cfg;
-    fv_render_config_default(&cfg);
-    cfg.size = 48;
-    cfg.steps = 4;
-    cfg.seed = 7;
-    cfg.preset = FV_PRESET_LUCID;
-    cfg.backend = FV_BACKEND_CPU;
+    if (start_case(out, "render", dir, sizeof dir, 7, &cfg)) return 1;
     const fv_render_item items[3] = {{"mixed4a_pre_relu:5", 4}, {"-mixed3b_pre_relu:2", 1}, {"neuron:mixed4a_pre_relu:7", 1}};
     fv_render_result res[6];
     render_state s;
@@ -176,16 +183,9 @@ static int render_case(const fv_model *m, const char *out)
 static int interp_case(const fv_model *m, const char *out)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/interp", out);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return fprintf(stderr, "dump_recipe: cannot create %s\n", dir), 1;
-    g_dir = dir;
     fv_render_config cfg;
-    fv_render_config_default(&cfg);
-    cfg.size = 48;
+    if (start_case(out, "interp", dir, sizeof dir, 11, &cfg)) return 1;
     cfg.steps = 3;
-    cfg.seed = 11;
-    cfg.preset = FV_PRESET_LUCID;
-    cfg.backend = FV_BACKEND_CPU;
     const int F = 4, T = 2;
     fv_render_result res[4];
     render_state s;
