@@ -350,7 +350,7 @@ Test(cli, missing_default_weights_names_the_fetch_command)
 
 /* ---------- provenance: the same keys in every PNG ---------- */
 
-/* Written by every command into every PNG, listed here by hand (not taken from host/provenance.c). */
+/* Written by every command into every PNG, listed here by hand (not taken from host/app/output.c). */
 static const char *const COMMON_KEYS[] = {"Software",      "featvis:objective", "featvis:model",
                                           "featvis:size",  "featvis:steps",     "featvis:seed",
                                           "featvis:preset", "featvis:version",  "featvis:settings"};

@@ -1,4 +1,4 @@
-/* Tests of dataset examples (host/examples.c) and the JPEG reader (host/jpeg.c): a generated folder of
+/* Tests of dataset examples (host/app/examples*.c) and the JPEG reader (host/io/jpeg.c): a generated folder of
  * PNGs and JPEGs (solid colours, stripes, checkerboards) plus a corrupt file and a stray text file, run
  * through the real BVLC model; rankings checked against fv_activations image by image. */
 #define _XOPEN_SOURCE 700

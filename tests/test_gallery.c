@@ -1,4 +1,4 @@
-/* Tests of the static HTML gallery (host/gallery.c): a fake batch output folder (tests/gallery/fixture.h)
+/* Tests of the static HTML gallery (host/app/gallery*.c): a fake batch output folder (tests/gallery/fixture.h)
  * built with the real BVLC model and without one; page structure, branch headings, placeholders,
  * escaping, sprite sheet sizes and that each thumbnail's colour is its source image's colour. */
 #define _XOPEN_SOURCE 700

@@ -1,4 +1,4 @@
-/* Interpolation (host/render_interp.c): the alignment term against a direct computation and finite
+/* Interpolation (host/render/interp.c): the alignment term against a direct computation and finite
  * differences, the lowres_tensor resize (adjoint identity, hand cases of TensorFlow's legacy bilinear
  * sampling), and a real interpolation render on the BVLC weights. */
 #include <criterion/criterion.h>

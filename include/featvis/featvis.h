@@ -1,5 +1,5 @@
 /* featvis-cuda public C API: load a model file, classify, read activations, render feature
- * visualizations. The CLI (host/main.c) uses only this header. Every call returns an fv_status;
+ * visualizations. The command line (host/cli) uses this header and host/app. Every call returns an fv_status;
  * on failure fv_last_error() holds one human-readable line naming the file, tensor or value at fault. */
 #ifndef FEATVIS_H
 #define FEATVIS_H
