@@ -3,6 +3,7 @@
  * inception5h (TensorFlow) variant built from a GraphDef the test writes, and the objective parser. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "io/image.h"
@@ -147,6 +148,26 @@ Test(graph, plan_resizes_to_any_size_it_was_made_for)
     cr_assert_eq(multi->act[t].h, h_before);
     cr_assert_eq(multi->hs[t], hs_before);
     fv_plan_free(multi);
+    fv_model_free(m);
+}
+
+/* Every root buffer of a plan starts on a 256-byte boundary, at sizes (97 px) where packed tensors would not. */
+Test(graph, plan_roots_are_256_byte_aligned)
+{
+    fv_model *m = fv_test_load_bvlc();
+    fv_backend *cpu = fv_test_cpu();
+    const int t = fv_net_find(&m->net, "mixed4a");
+    fv_plan *p;
+    cr_assert_eq(fv_plan_create(&m->net, cpu, 3, 97, 97, &t, 1, &p), FV_OK, "%s", fv_last_error());
+    int roots = 0;
+    for (int i = 0; i < m->net.ntensors; i++) {
+        if (!p->live[i] || m->net.tensors[i].parent >= 0) continue;
+        roots++;
+        cr_assert_eq((uintptr_t)p->act[i].data % 256, 0, "activations of %s", m->net.tensors[i].name);
+        cr_assert_eq((uintptr_t)p->grad[i].data % 256, 0, "gradients of %s", m->net.tensors[i].name);
+    }
+    cr_assert(roots > 10, "only %d roots", roots);
+    fv_plan_free(p);
     fv_model_free(m);
 }
 

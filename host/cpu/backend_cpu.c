@@ -12,11 +12,15 @@
 
 static void cpu_close(void *ctx) { (void)ctx; }
 
+/* Zero-filled and 256-byte aligned, as cudaMalloc returns, so views into a plan's arena are aligned alike on
+ * both backends. */
 static fv_status cpu_alloc(void *ctx, void **p, size_t bytes)
 {
     (void)ctx;
-    *p = calloc(1, bytes ? bytes : 1);
+    const size_t n = (bytes ? bytes : 1) + 255 - ((bytes ? bytes : 1) + 255) % 256;
+    *p = aligned_alloc(256, n);
     if (!*p) return fv_fail(FV_ERR_NOMEM, "cpu: cannot allocate %zu bytes", bytes);
+    memset(*p, 0, n);
     return FV_OK;
 }
 

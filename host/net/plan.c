@@ -152,10 +152,12 @@ fv_status fv_plan_create_sizes(const fv_net *net, fv_backend *be, int n, const i
     size_t work = 0;
     for (int k = nsizes - 1; k >= 0; k--)
         if ((st = plan_measure(p, h[k], w[k], p->cap, &work)) != FV_OK) goto fail;
+    /* Every root starts on a 256-byte boundary (64 floats): cuDNN and vectorised kernels want aligned
+     * buffers, and a packed arena of odd-sized tensors (97 px) would leave most of them 4-byte aligned. */
     size_t total = 0;
     for (int t = 0; t < T; t++) {
         p->offset[t] = total;
-        total += p->cap[t];
+        total += (p->cap[t] + FV_PLAN_ALIGN_FLOATS - 1) / FV_PLAN_ALIGN_FLOATS * FV_PLAN_ALIGN_FLOATS;
     }
     p->h = h[0];
     p->w = w[0];

@@ -6,6 +6,9 @@
 
 #include "graph.h"
 
+/* Roots of the arena start on multiples of this many floats (256 bytes); backends allocate 256-byte aligned. */
+#define FV_PLAN_ALIGN_FLOATS 64
+
 /* Buffers for one batch size and image size, holding activations and gradients of every tensor that
  * the targets need. All allocation happens here; forward/backward allocate nothing. */
 typedef struct fv_plan {
