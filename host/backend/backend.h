@@ -93,6 +93,10 @@ struct fv_backend {
     int device;                 /* the CUDA device ordinal; 0 on the CPU */
     fv_backend_options options; /* as opened (checked) */
     void *context;              /* the backend's own state (CUDA: fv_cuda_ctx); NULL on the CPU */
+    /* What a layer above keeps per instance for as long as it is open (net/plan.c: the device copy of a
+     * network's weights, uploaded once per run and shared by every pass); released by fv_backend_close. */
+    void *keep;
+    void (*keep_free)(struct fv_backend *be, void *keep);
 };
 
 /* ---------- calls through an instance: memory ---------- */

@@ -96,6 +96,7 @@ fv_status fv_backend_open(fv_backend_kind kind, const fv_backend_options *opts, 
 void fv_backend_close(fv_backend *be)
 {
     if (!be) return;
+    if (be->keep && be->keep_free) be->keep_free(be, be->keep);
     if (be->iface) be->iface->close(be->context);
     free(be);
 }

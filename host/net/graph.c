@@ -8,7 +8,9 @@
 
 fv_status fv_net_init(fv_net *net)
 {
+    static _Atomic uint64_t next_id = 1;
     memset(net, 0, sizeof *net);
+    net->id = next_id++;
     net->input = net->logits = net->probs = -1;
     net->cap_tensors = 256;
     net->cap_nodes = 256;

@@ -3,6 +3,8 @@
 #ifndef FV_NET_GRAPH_H
 #define FV_NET_GRAPH_H
 
+#include <stdint.h>
+
 #include "backend/backend.h"
 
 #define FV_NAME_MAX 96
@@ -47,6 +49,7 @@ typedef struct fv_net_node {
 } fv_net_node;
 
 typedef struct fv_net {
+    uint64_t id;        /* unique in the process, never reused: names this graph's weights in caches */
     int ntensors, nnodes, cap_tensors, cap_nodes;
     fv_net_tensor *tensors;
     fv_net_node *nodes;

@@ -13,7 +13,6 @@ void fv_plan_free(fv_plan *p)
         fv_backend_free(be, p->act_mem);
         fv_backend_free(be, p->grad_mem);
         fv_backend_free(be, p->work);
-        fv_backend_free(be, p->weights_mem);
     }
     free(p->hs);
     free(p->ws);
@@ -69,44 +68,85 @@ static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *wo
     return FV_OK;
 }
 
-/* Weights of the nodes the plan runs: used in place on a host backend, else copied once into one device
- * block. */
+/* A network's weights in backend memory, uploaded once per backend instance and kept there (be->keep) for
+ * every later plan of the same network: a batch run's passes upload nothing. Keyed by the graph's id, which
+ * is never reused, so a freed and reloaded model can never meet stale weights. */
+typedef struct net_weights {
+    uint64_t net_id;
+    void *mem;
+    const float **dw, **db; /* per node */
+} net_weights;
+
+static size_t node_weights(const fv_net_node *nd)
+{
+    return nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
+}
+
+static void net_weights_free(fv_backend *be, void *keep)
+{
+    net_weights *c = keep;
+    if (c->mem) fv_backend_free(be, c->mem);
+    free(c->dw);
+    free(c->db);
+    free(c);
+}
+
+/* Uploads every node's weights (not only what one plan needs: a deeper pass later finds them too). */
+static fv_status upload_weights(fv_backend *be, const fv_net *net, net_weights **out)
+{
+    net_weights *c = calloc(1, sizeof *c);
+    const int N = net->nnodes;
+    if (!c || !(c->dw = calloc(N ? N : 1, sizeof *c->dw)) || !(c->db = calloc(N ? N : 1, sizeof *c->db))) {
+        if (c) net_weights_free(be, c);
+        return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
+    }
+    c->net_id = net->id;
+    size_t total = 0, off = 0;
+    for (int i = 0; i < N; i++)
+        if (net->nodes[i].w) total += node_weights(&net->nodes[i]) + (net->nodes[i].b ? (size_t)net->nodes[i].cout : 0);
+    fv_status st = total ? fv_backend_alloc(be, &c->mem, total * sizeof(float)) : FV_OK;
+    for (int i = 0; st == FV_OK && i < N; i++) {
+        const fv_net_node *nd = &net->nodes[i];
+        if (!nd->w) continue;
+        float *base = (float *)c->mem + off;
+        const size_t cnt = node_weights(nd);
+        st = fv_backend_upload(be, base, nd->w, cnt * sizeof(float));
+        c->dw[i] = base;
+        off += cnt;
+        if (st == FV_OK && nd->b) {
+            st = fv_backend_upload(be, base + cnt, nd->b, (size_t)nd->cout * sizeof(float));
+            c->db[i] = base + cnt;
+            off += nd->cout;
+        }
+    }
+    if (st != FV_OK) {
+        net_weights_free(be, c);
+        return st;
+    }
+    *out = c;
+    return FV_OK;
+}
+
+/* Weights of the nodes the plan runs: used in place on a host backend, else the instance's device copy. */
 static fv_status plan_weights(fv_plan *p)
 {
     const fv_net *net = p->net;
     fv_backend *be = p->be;
-    const int N = net->nnodes;
-    fv_status st = FV_OK;
-    size_t wfloats = 0;
-    for (int i = 0; i < N; i++)
-        if (p->needed[i] && net->nodes[i].w) {
-            const fv_net_node *nd = &net->nodes[i];
-            size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
-            wfloats += cnt + (nd->b ? (size_t)nd->cout : 0);
-        }
-    if (!be->iface->host_memory && wfloats) {
-        if ((st = fv_backend_alloc(be, &p->weights_mem, wfloats * sizeof(float))) != FV_OK) return st;
+    if (be->iface->host_memory) {
+        for (int i = 0; i < net->nnodes; i++)
+            if (p->needed[i] && net->nodes[i].w) p->dw[i] = net->nodes[i].w, p->db[i] = net->nodes[i].b;
+        return FV_OK;
     }
-    size_t woff = 0;
-    for (int i = 0; i < N; i++) {
-        const fv_net_node *nd = &net->nodes[i];
-        if (!p->needed[i] || !nd->w) continue;
-        if (be->iface->host_memory) {
-            p->dw[i] = nd->w;
-            p->db[i] = nd->b;
-            continue;
-        }
-        size_t cnt = nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
-        float *base = (float *)p->weights_mem + woff;
-        if ((st = fv_backend_upload(be, base, nd->w, cnt * sizeof(float))) != FV_OK) return st;
-        p->dw[i] = base;
-        woff += cnt;
-        if (nd->b) {
-            if ((st = fv_backend_upload(be, base + cnt, nd->b, (size_t)nd->cout * sizeof(float))) != FV_OK) return st;
-            p->db[i] = base + cnt;
-            woff += nd->cout;
-        }
+    net_weights *c = be->keep_free == net_weights_free ? be->keep : NULL;
+    if (!c || c->net_id != net->id) {
+        if (be->keep && be->keep_free) be->keep_free(be, be->keep); /* another network: replace */
+        be->keep = NULL;
+        FV_TRY(upload_weights(be, net, &c));
+        be->keep = c;
+        be->keep_free = net_weights_free;
     }
+    for (int i = 0; i < net->nnodes; i++)
+        if (p->needed[i]) p->dw[i] = c->dw[i], p->db[i] = c->db[i];
     return FV_OK;
 }
 

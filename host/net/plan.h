@@ -22,8 +22,7 @@ typedef struct fv_plan {
     float *act_mem, *grad_mem, *work;
     size_t act_floats, work_floats;
     size_t *offset, *cap;  /* per root tensor: its place in the arena and the floats it may use */
-    const float **dw, **db; /* per node weights in backend memory */
-    void *weights_mem;
+    const float **dw, **db; /* per node weights in backend memory (the instance's copy, plan.c) */
 } fv_plan;
 
 /* targets: tensor ids whose values the caller reads (and seeds gradients into). */
