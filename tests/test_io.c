@@ -16,11 +16,9 @@
 #include "featvis/featvis.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "testutil.h"
 
-#ifndef FV_SHARED_DIR
-#define FV_SHARED_DIR "/work/shared"
-#endif
-#define CAT_PNG FV_SHARED_DIR "/models/bvlc_googlenet/testdata/cat_224.png"
+#define CAT_PNG FV_TEST_CAT
 
 /* Criterion runs each test in its own process, so the pid keeps parallel tests apart. */
 static void tmp_path(char *buf, size_t n, const char *name)

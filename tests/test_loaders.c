@@ -11,19 +11,14 @@
 
 #include "caffe.pb-c.h"
 #include "models/modelfile.h"
+#include "testutil.h"
 #include "tf_writer.h"
-
-#ifndef FV_SHARED_DIR
-#define FV_SHARED_DIR "/work/shared"
-#endif
-#define GOOGLENET_DIR FV_SHARED_DIR "/models/bvlc_googlenet"
 
 /* ---------- helpers ---------- */
 
 static const char *caffemodel_path(void)
 {
-    const char *env = getenv("FEATVIS_WEIGHTS");
-    return env && env[0] ? env : GOOGLENET_DIR "/bvlc_googlenet.caffemodel";
+    return fv_test_weights();
 }
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -44,7 +39,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 static float *read_bin(const char *rel, size_t *count)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/weights/%s", GOOGLENET_DIR, rel);
+    snprintf(path, sizeof path, "%s/weights/%s", fv_test_shared("models/bvlc_googlenet"), rel);
     size_t len;
     float *f = (float *)slurp(path, &len); /* raw little-endian float32, as is this host */
     *count = len / 4;
@@ -152,7 +147,7 @@ Test(caffe_v1, googlenet_weights_equal_raw_files)
     require_real_model();
     fv_modelfile *mf = load_ok(caffemodel_path());
     size_t mlen;
-    char *manifest = (char *)slurp(GOOGLENET_DIR "/MANIFEST.tsv", &mlen);
+    char *manifest = (char *)slurp(fv_test_shared("models/bvlc_googlenet/MANIFEST.tsv"), &mlen);
     manifest[mlen] = '\0';
     int files = 0;
     for (char *save = NULL, *line = strtok_r(manifest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

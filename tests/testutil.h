@@ -10,18 +10,29 @@
 #include "core/rng.h"
 #include "featvis/featvis.h"
 
-#ifndef FV_SHARED_DIR
-#define FV_SHARED_DIR "../shared"
-#endif
+/* The shared folder is found at run time, never baked into a binary (the same test binaries run on a device
+ * machine from another directory): FV_SHARED_DIR from the environment (ctest sets it for every test), else
+ * ../shared beside the working directory, which is the repository root for a developer running a test by hand.
+ * Paths come from a small ring of buffers so that one expression may use several. */
+static inline const char *fv_test_shared(const char *rel)
+{
+    static char ring[8][4096];
+    static unsigned next;
+    const char *dir = getenv("FV_SHARED_DIR");
+    if (!dir || !*dir) dir = "../shared";
+    char *buf = ring[next++ % 8];
+    snprintf(buf, sizeof ring[0], "%s/%s", dir, rel);
+    return buf;
+}
 
 static inline const char *fv_test_weights(void)
 {
     const char *env = getenv("FEATVIS_WEIGHTS");
     if (env && *env) return env;
-    return FV_SHARED_DIR "/models/bvlc_googlenet/bvlc_googlenet.caffemodel";
+    return fv_test_shared("models/bvlc_googlenet/bvlc_googlenet.caffemodel");
 }
 
-#define FV_TEST_CAT FV_SHARED_DIR "/models/bvlc_googlenet/testdata/cat_224.png"
+#define FV_TEST_CAT fv_test_shared("models/bvlc_googlenet/testdata/cat_224.png")
 
 /* A CPU backend instance for tests that drive a plan or a render state directly: opened on first use, kept for
  * the life of the test process. */
