@@ -21,7 +21,14 @@ static fv_status cu_alloc(void *ctx, void **p, size_t bytes)
         return fv_fail(e == cudaErrorMemoryAllocation ? FV_ERR_NOMEM : FV_ERR_BACKEND,
                        "cudaMalloc of %zu bytes failed: %s", bytes, cudaGetErrorString(e));
     }
-    FV_CUDA_CHECK(cudaMemsetAsync(*p, 0, bytes, c->stream));
+    /* A failed zero-fill must not leak the buffer (nor hand it out unzeroed). */
+    e = cudaMemsetAsync(*p, 0, bytes, c->stream);
+    if (e != cudaSuccess) {
+        cudaFree(*p);
+        *p = NULL;
+        return fv_fail(FV_ERR_BACKEND, "cudaMemsetAsync of a new %zu-byte buffer failed: %s", bytes,
+                       cudaGetErrorString(e));
+    }
     return FV_OK;
 }
 

@@ -24,15 +24,25 @@ static fv_status find_device(int device)
     return FV_OK;
 }
 
-static void log_context(const fv_cuda_ctx *c)
+static void log_context(const fv_cuda_ctx *c, const cudaDeviceProp *prop)
 {
-    cudaDeviceProp prop;
-    if (cudaGetDeviceProperties(&prop, c->device) != cudaSuccess) return;
     fprintf(stderr,
-            "cuda: device %d %s (compute %d.%d), cuDNN %zu, cuBLAS %d; cudnn workspace cap %zu MiB, fwd algo %d, "
+            "cuda: device %d %s (compute %d.%d), cuDNN %zu, cuBLAS %d; %s; cudnn workspace cap %zu MiB, fwd algo %d, "
             "bwd-data algo %d, find %d\n",
-            c->device, prop.name, prop.major, prop.minor, cudnnGetVersion(), CUBLAS_VERSION, c->ws_cap >> 20,
-            c->force_fwd_algo, c->force_bwd_algo, c->use_find);
+            c->device, prop->name, prop->major, prop->minor, cudnnGetVersion(), CUBLAS_VERSION,
+            c->tf32 ? "TF32 tensor cores" : "FP32 (FMA)", c->ws_cap >> 20, c->force_fwd_algo, c->force_bwd_algo,
+            c->use_find);
+}
+
+// TF32 where the options and the device allow it: AUTO takes it on compute capability 8.0 and newer.
+static fv_status resolve_precision(const fv_backend_options *o, const cudaDeviceProp *prop, int *tf32)
+{
+    const int has = prop->major >= 8;
+    if (o->precision == FV_PRECISION_TF32 && !has)
+        return fv_fail(FV_ERR_UNSUPPORTED, "CUDA backend: --precision tf32 needs compute capability 8.0 or newer, "
+                                           "device %d (%s) is %d.%d", o->device, prop->name, prop->major, prop->minor);
+    *tf32 = o->precision == FV_PRECISION_TF32 || (o->precision == FV_PRECISION_AUTO && has);
+    return FV_OK;
 }
 
 // Creation proper; on failure the caller destroys whatever was made.
@@ -46,6 +56,9 @@ static fv_status create(const fv_backend_options *o, fv_cuda_ctx *c)
     c->force_bwd_algo = o->cudnn_bwd_data_algo;
     c->use_find = o->cudnn_find;
     FV_CUDA_CHECK(cudaSetDevice(c->device));
+    cudaDeviceProp prop;
+    FV_CUDA_CHECK(cudaGetDeviceProperties(&prop, c->device));
+    FV_TRY(resolve_precision(o, &prop, &c->tf32));
     // A blocking stream of our own: instances never queue on each other's streams, and anything that still
     // runs on the legacy default stream (a plain cudaMemcpy in a test) stays ordered with it.
     FV_CUDA_CHECK(cudaStreamCreate(&c->stream));
@@ -53,14 +66,13 @@ static fv_status create(const fv_backend_options *o, fv_cuda_ctx *c)
     FV_CUDNN_CHECK(cudnnSetStream(c->cudnn, c->stream));
     FV_CUBLAS_CHECK(cublasCreate(&c->cublas));
     FV_CUBLAS_CHECK(cublasSetStream(c->cublas, c->stream));
-    // Pinned FP32 numerics: CUBLAS_DEFAULT_MATH never uses TF32 for SGEMM (only CUBLAS_TF32_TENSOR_OP_MATH
-    // would), so results stay comparable with the CPU reference. cuDNN convolutions pin CUDNN_FMA_MATH on
-    // their own descriptors (cuda/conv.cu).
-    FV_CUBLAS_CHECK(cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH));
+    // FP32: CUBLAS_DEFAULT_MATH never uses TF32 for SGEMM, so results stay comparable with the CPU reference;
+    // TF32: CUBLAS_TF32_TENSOR_OP_MATH. cuDNN convolutions set theirs on their descriptors (cuda/conv.cu).
+    FV_CUBLAS_CHECK(cublasSetMathMode(c->cublas, c->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     // Host pointers for alpha/beta (the cuBLAS default, stated so a later change elsewhere cannot surprise).
     FV_CUBLAS_CHECK(cublasSetPointerMode(c->cublas, CUBLAS_POINTER_MODE_HOST));
     FV_CUDA_CHECK(cudaMalloc(&c->scratch, FV_CUDA_SCRATCH_BYTES));
-    if (c->verbose) log_context(c);
+    if (c->verbose) log_context(c, &prop);
     return FV_OK;
 }
 

@@ -34,6 +34,7 @@ typedef struct fv_cuda_ctx {
     int force_fwd_algo;   /* cudnnConvolutionFwdAlgo_t, or -1 to choose (options.cudnn_fwd_algo) */
     int force_bwd_algo;   /* cudnnConvolutionBwdDataAlgo_t, or -1 (options.cudnn_bwd_data_algo) */
     int use_find;         /* 1: benchmark with cudnnFind*, 0: heuristics (options.cudnn_find) */
+    int tf32;             /* 1: TF32 tensor cores for cuDNN convolutions and cuBLAS (options.precision) */
     fv_conv_cache *conv_cache; /* chosen algorithms per convolution shape, made on first use */
     void *scratch;        /* FV_CUDA_SCRATCH_BYTES of device memory */
 } fv_cuda_ctx;

@@ -1,5 +1,6 @@
 // 2-D convolution on the GPU with cuDNN, forward and backward-data (never weight gradients): the twin of
-// host/cpu/conv.c. NCHW float32, cross-correlation on OIHW weights, FP32 FMA math (no TF32). cuDNN pads
+// host/cpu/conv.c. NCHW float32, cross-correlation on OIHW weights, FP32 FMA math, or TF32 tensor cores when the
+// context's precision says so (ctx->tf32). cuDNN pads
 // symmetrically only, so asymmetric (TensorFlow SAME) padding goes through an explicitly padded copy.
 #include <climits>
 #include <cstdio>
@@ -45,6 +46,7 @@ enum { NVARIANT = 2 };
 struct Choice {
     fv_status status = FV_OK; // not FV_OK: no usable algorithm; msg says why (reported when used)
     int algo = -1;
+    cudnnMathType_t math = CUDNN_FMA_MATH; // set on the descriptor when the algorithm runs
     size_t ws = 0; // bytes
     char msg[384] = "";
 };
@@ -89,7 +91,12 @@ struct ConvDescs {
     ConvDesc c;
 };
 
-static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_nstride, long y_nstride, ConvDescs &ds)
+// The math type a context asks for when cuDNN lists its algorithms: FMA only for FP32, or DEFAULT, under which
+// cuDNN may use TF32 tensor cores on Ampere and newer.
+static cudnnMathType_t context_math(const fv_cuda_ctx *ctx) { return ctx->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH; }
+
+static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_nstride, long y_nstride,
+                            cudnnMathType_t math, ConvDescs &ds)
 {
     const fv_window *k = &d->win;
     int asym = is_asymmetric(k);
@@ -105,8 +112,9 @@ static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_n
     // Cross-correlation: OIHW weights as Caffe / TensorFlow / PyTorch apply them (no kernel flip).
     FV_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(ds.c.d, asym ? 0 : k->pad_t, asym ? 0 : k->pad_l, k->sh, k->sw, 1,
                                                    1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    // FMA math: FP32 kernels only, never TF32 tensor cores, so results track the CPU reference.
-    FV_CUDNN_CHECK(cudnnSetConvolutionMathType(ds.c.d, CUDNN_FMA_MATH));
+    // FP32: FMA kernels only, never TF32 tensor cores, so results track the CPU reference; TF32: the math type
+    // of the chosen algorithm (cuDNN asks for the perf result's math type to be set before it runs).
+    FV_CUDNN_CHECK(cudnnSetConvolutionMathType(ds.c.d, math));
     int on, oc, ohc, owc;
     FV_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(ds.c.d, ds.x.d, ds.f.d, &on, &oc, &ohc, &owc));
     if (on != n || oc != d->cout || ohc != oh || owc != ow)
@@ -153,6 +161,34 @@ static fv_status bwd_candidates(fv_cuda_ctx *ctx, ConvDescs &ds, std::vector<Can
     return FV_OK;
 }
 
+// cuDNN 9 reports "not supported" as a category (3000) with specific sub-codes (3001..3014); cuDNN 8 has the one
+// code. A rejected layout (unsupported, or a pointer not aligned as the algorithm needs) is worth another
+// algorithm; anything else is an error.
+static bool is_not_supported(cudnnStatus_t st)
+{
+#ifdef CUDNN_STATUS_CATEGORY
+    return CUDNN_STATUS_CATEGORY(st) == CUDNN_STATUS_NOT_SUPPORTED;
+#else
+    return st == CUDNN_STATUS_NOT_SUPPORTED;
+#endif
+}
+
+static bool rejects_layout(cudnnStatus_t st)
+{
+#ifdef CUDNN_STATUS_CATEGORY
+    if (st == CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER) return true;
+#endif
+    return is_not_supported(st);
+}
+
+// Math types an algorithm may run in: FMA (or DEFAULT, run under FMA) for FP32; for TF32 also tensor ops, never
+// the conversion to FP16.
+static bool math_allowed(const fv_cuda_ctx *ctx, cudnnMathType_t m)
+{
+    if (m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH) return true;
+    return ctx->tf32 && m == CUDNN_TENSOR_OP_MATH;
+}
+
 // Workspace of one algorithm, or a status other than success when the algorithm cannot run this shape.
 static cudnnStatus_t algo_ws(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, int algo, size_t *bytes)
 {
@@ -166,17 +202,17 @@ static cudnnStatus_t algo_ws(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, int algo,
 
 // Picks the algorithm for one direction and layout: the forced one if set (FV_ERR_UNSUPPORTED when it
 // cannot run this shape), else the first candidate (cuDNN orders them fastest first) that succeeded, runs
-// in FP32 FMA math (never a tensor-op math type) and needs at most `limit` bytes of workspace.
-static void choose(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, size_t limit, const char *shape, Choice *ch)
+// in an allowed math type (math_allowed), needs at most `limit` bytes of workspace and is not in `skip`
+// (algorithms already rejected for this layout).
+static void choose(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, size_t limit, const char *shape, Choice *ch,
+                   const std::vector<int> &skip = std::vector<int>())
 {
     const char *dir = bwd ? "bwd-data" : "fwd";
     int forced = bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo;
     std::vector<Cand> cands;
     fv_status s = bwd ? bwd_candidates(ctx, ds, cands) : fwd_candidates(ctx, ds, cands);
-    ch->status = FV_OK;
-    ch->algo = -1;
-    ch->ws = 0;
-    ch->msg[0] = 0;
+    *ch = Choice();
+    ch->math = context_math(ctx);
     if (s != FV_OK) {
         ch->status = s;
         snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: %s", dir, shape, fv_last_error());
@@ -202,17 +238,20 @@ static void choose(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, size_t limit, const
         return;
     }
     for (const Cand &c : cands) {
-        if (c.status != CUDNN_STATUS_SUCCESS || c.memory > limit) continue;
-        if (c.math != CUDNN_FMA_MATH && c.math != CUDNN_DEFAULT_MATH) continue;
+        if (c.status != CUDNN_STATUS_SUCCESS || c.memory > limit || !math_allowed(ctx, c.math)) continue;
+        bool skipped = false;
+        for (int a : skip) skipped |= a == c.algo;
+        if (skipped) continue;
         size_t bytes = 0;
         if (algo_ws(ctx, ds, bwd, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) continue;
         ch->algo = c.algo;
         ch->ws = bytes > c.memory ? bytes : c.memory;
+        ch->math = ctx->tf32 ? c.math : CUDNN_FMA_MATH;
         return;
     }
     ch->status = FV_ERR_UNSUPPORTED;
-    snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: no FP32 algorithm fits the workspace cap of %zu MiB", dir,
-             shape, limit >> 20);
+    snprintf(ch->msg, sizeof ch->msg, "cudnn conv %s %s: no %s algorithm fits the workspace cap of %zu MiB%s", dir,
+             shape, ctx->tf32 ? "FP32/TF32" : "FP32", limit >> 20, skip.empty() ? "" : " (others were rejected)");
 }
 
 static void log_choice(fv_cuda_ctx *ctx, int bwd, int variant, const char *shape, const Choice *ch)
@@ -259,7 +298,8 @@ static fv_status get_entry(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h
     for (int v = 0; v < NVARIANT; v++) {
         // Stand-in strided layout: as if each tensor were a slice of a buffer with one more channel.
         ConvDescs ds;
-        FV_TRY(make_descs(d, n, h, w, v ? xchw + (long)h * w : xchw, v ? ychw + (long)oh * ow : ychw, ds));
+        FV_TRY(make_descs(d, n, h, w, v ? xchw + (long)h * w : xchw, v ? ychw + (long)oh * ow : ychw,
+                          context_math(ctx), ds));
         choose(ctx, ds, 0, ctx->ws_cap, shape, &e->fwd[v]);
         log_choice(ctx, 0, v, shape, &e->fwd[v]);
         choose(ctx, ds, 1, ctx->ws_cap, shape, &e->bwd[v]);
@@ -323,32 +363,44 @@ __global__ void crop_add_kernel1(const float *dxp, int c, int h, int w, int pt, 
 
 // ---------- the ops ----------
 
-// Runs `call` with the cached algorithm; if cuDNN rejects it for this exact layout (the real strides or
-// pointer alignment can differ from the stand-in the choice was made on), chooses again on the real
-// descriptors within the same workspace budget and retries once. A forced algorithm is never replaced.
-template <typename Run>
-static fv_status run_conv(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, const Choice &cached, size_t budget,
-                          const char *shape, Run call)
+static fv_status set_math(ConvDescs &ds, cudnnMathType_t m)
 {
-    cudnnStatus_t st = call(cached.algo);
-    if (st == CUDNN_STATUS_SUCCESS) return FV_OK;
-    int forced = bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo;
-    const char *dir = bwd ? "bwd-data" : "fwd";
-    if (st != CUDNN_STATUS_NOT_SUPPORTED || forced >= 0)
-        return fv_fail(st == CUDNN_STATUS_NOT_SUPPORTED ? FV_ERR_UNSUPPORTED : FV_ERR_BACKEND,
-                       "cudnn conv %s %s with algo %d (%s) failed: %s", dir, shape, cached.algo,
-                       bwd ? bwd_algo_name(cached.algo) : fwd_algo_name(cached.algo), cudnnGetErrorString(st));
-    Choice again;
-    choose(ctx, ds, bwd, budget, shape, &again);
-    if (again.status != FV_OK) return fv_fail(again.status, "%s (after algo %d was rejected)", again.msg, cached.algo);
-    if (ctx->verbose)
-        fprintf(stderr, "cudnn conv %s %s: algo %d rejected for this layout, using %d (%s)\n", dir, shape, cached.algo,
-                again.algo, bwd ? bwd_algo_name(again.algo) : fwd_algo_name(again.algo));
-    st = call(again.algo);
-    if (st != CUDNN_STATUS_SUCCESS)
-        return fv_fail(FV_ERR_BACKEND, "cudnn conv %s %s with algo %d (%s) failed: %s", dir, shape, again.algo,
-                       bwd ? bwd_algo_name(again.algo) : fwd_algo_name(again.algo), cudnnGetErrorString(st));
+    FV_CUDNN_CHECK(cudnnSetConvolutionMathType(ds.c.d, m));
     return FV_OK;
+}
+
+// Runs `call` with the cached algorithm; if cuDNN rejects it for this exact layout (the real strides or pointer
+// alignment can differ from the stand-in the choice was made on: rejects_layout), walks on through the
+// candidates that were not rejected yet, within the same workspace budget, and remembers the one that runs in
+// the cache for the next call. A forced algorithm is never replaced. `remake` rebuilds the descriptors with an
+// algorithm's math type.
+template <typename Remake, typename Run>
+static fv_status run_conv(fv_cuda_ctx *ctx, ConvDescs &ds, int bwd, Choice &cached, size_t budget, const char *shape,
+                          Remake remake, Run call)
+{
+    const char *dir = bwd ? "bwd-data" : "fwd";
+    const int forced = bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo;
+    std::vector<int> rejected;
+    Choice cur = cached;
+    for (;;) {
+        cudnnStatus_t st = call(cur.algo);
+        if (st == CUDNN_STATUS_SUCCESS) {
+            if (!rejected.empty()) cached = cur;
+            return FV_OK;
+        }
+        if (!rejects_layout(st) || forced >= 0)
+            return fv_fail(is_not_supported(st) ? FV_ERR_UNSUPPORTED : FV_ERR_BACKEND,
+                           "cudnn conv %s %s with algo %d (%s) failed: %s", dir, shape, cur.algo,
+                           bwd ? bwd_algo_name(cur.algo) : fwd_algo_name(cur.algo), cudnnGetErrorString(st));
+        rejected.push_back(cur.algo);
+        const int was = cur.algo;
+        choose(ctx, ds, bwd, budget, shape, &cur, rejected);
+        if (cur.status != FV_OK) return fv_fail(cur.status, "%s (after algo %d was rejected)", cur.msg, was);
+        if (ctx->verbose)
+            fprintf(stderr, "cudnn conv %s %s: algo %d rejected for this layout (%s), trying %d (%s)\n", dir, shape, was,
+                    cudnnGetErrorString(st), cur.algo, bwd ? bwd_algo_name(cur.algo) : fwd_algo_name(cur.algo));
+        FV_TRY(remake(cur.math));
+    }
 }
 
 extern "C" fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, fv_tensor x, const float *wt,
@@ -362,7 +414,7 @@ extern "C" fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d,
     int asym = is_asymmetric(k);
     // With the padded copy, only y is a caller layout; otherwise x and y both are.
     int v = (asym ? is_packed(y) : is_packed(x) && is_packed(y)) ? 0 : 1;
-    const Choice &ch = e->fwd[v];
+    Choice &ch = e->fwd[v];
     char shape[160];
     shape_str(d, x.n, x.h, x.w, shape, sizeof shape);
     if (ch.status != FV_OK) return fv_fail(ch.status, "%s", ch.msg);
@@ -371,19 +423,18 @@ extern "C" fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d,
                        e->pad_floats + (e->ws_bytes + 3) / 4);
 
     ConvDescs ds;
-    FV_TRY(make_descs(d, x.n, x.h, x.w, x.bstride, y.bstride, ds));
+    FV_TRY(make_descs(d, x.n, x.h, x.w, x.bstride, y.bstride, ch.math, ds));
     const float *xin = x.data;
     if (asym) {
         int hp = x.h + k->pad_t + k->pad_b, wp = x.w + k->pad_l + k->pad_r;
         long total = (long)x.n * x.c * hp * wp;
-        pad_copy_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(x.data, x.bstride, x.c, x.h, x.w, k->pad_t,
-                                                                     k->pad_l, hp, wp, work, total);
+        FV_LAUNCH(pad_copy_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, x.data, x.bstride, x.c, x.h, x.w, k->pad_t, k->pad_l, hp, wp, work, total);
         FV_CUDA_LAUNCHED();
         xin = work;
     }
     void *ws = e->ws_bytes ? (void *)(work + e->pad_floats) : nullptr;
     const float one = 1.0f, zero = 0.0f;
-    FV_TRY(run_conv(ctx, ds, 0, ch, e->ws_bytes, shape, [&](int algo) {
+    FV_TRY(run_conv(ctx, ds, 0, ch, e->ws_bytes, shape, [&](cudnnMathType_t m) { return set_math(ds, m); }, [&](int algo) {
         return cudnnConvolutionForward(ctx->cudnn, &one, ds.x.d, xin, ds.f.d, wt, ds.c.d, (cudnnConvolutionFwdAlgo_t)algo,
                                        ws, e->ws_bytes, &zero, ds.y.d, y.data);
     }));
@@ -407,7 +458,7 @@ extern "C" fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_des
     const fv_window *k = &d->win;
     int asym = is_asymmetric(k);
     int v = (asym ? is_packed(dy) : is_packed(dx) && is_packed(dy)) ? 0 : 1;
-    const Choice &ch = e->bwd[v];
+    Choice &ch = e->bwd[v];
     char shape[160];
     shape_str(d, dx.n, dx.h, dx.w, shape, sizeof shape);
     if (ch.status != FV_OK) return fv_fail(ch.status, "%s", ch.msg);
@@ -416,7 +467,7 @@ extern "C" fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_des
                        e->pad_floats + (e->ws_bytes + 3) / 4);
 
     ConvDescs ds;
-    FV_TRY(make_descs(d, dx.n, dx.h, dx.w, dx.bstride, dy.bstride, ds));
+    FV_TRY(make_descs(d, dx.n, dx.h, dx.w, dx.bstride, dy.bstride, ch.math, ds));
     void *ws = e->ws_bytes ? (void *)(work + e->pad_floats) : nullptr;
     const float one = 1.0f, zero = 0.0f;
     // Symmetric: cuDNN accumulates straight into dx (beta = 1), as the network backward ops must.
@@ -424,15 +475,14 @@ extern "C" fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_des
     // is then added into dx.
     float *dst = asym ? work : dx.data;
     const float *beta = asym ? &zero : &one;
-    FV_TRY(run_conv(ctx, ds, 1, ch, e->ws_bytes, shape, [&](int algo) {
+    FV_TRY(run_conv(ctx, ds, 1, ch, e->ws_bytes, shape, [&](cudnnMathType_t m) { return set_math(ds, m); }, [&](int algo) {
         return cudnnConvolutionBackwardData(ctx->cudnn, &one, ds.f.d, wt, ds.y.d, dy.data, ds.c.d,
                                             (cudnnConvolutionBwdDataAlgo_t)algo, ws, e->ws_bytes, beta, ds.x.d, dst);
     }));
     if (asym) {
         int hp = dx.h + k->pad_t + k->pad_b, wp = dx.w + k->pad_l + k->pad_r;
         long total = (long)dx.n * dx.c * dx.h * dx.w;
-        crop_add_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(work, dx.c, dx.h, dx.w, k->pad_t, k->pad_l, hp,
-                                                                     wp, dx.data, dx.bstride, total);
+        FV_LAUNCH(crop_add_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, work, dx.c, dx.h, dx.w, k->pad_t, k->pad_l, hp, wp, dx.data, dx.bstride, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;

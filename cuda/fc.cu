@@ -28,7 +28,7 @@ extern "C" fv_status fv_fc_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, const float *
     float one = 1.0f, beta = 0.0f;
     if (bias) {
         long total = (long)x.n * nout;
-        fc_bias_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>(bias, nout, y.data, y.bstride, total);
+        FV_LAUNCH(fc_bias_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, bias, nout, y.data, y.bstride, total);
         FV_CUDA_LAUNCHED();
         beta = 1.0f;
     }

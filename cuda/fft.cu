@@ -125,8 +125,7 @@ extern "C" fv_status fv_spectrum_to_image_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cud
     // The 1/(4hw) of the formula is folded into the scaling, before the (unnormalised) inverse.
     float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
     long total = (long)p->n * p->h * p->wf;
-    spectrum_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)spec, scale, p->h, p->w, p->wf,
-                                                                      norm, (float2 *)p->cbuf, total);
+    FV_LAUNCH(spectrum_fwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, (const float2 *)spec, scale, p->h, p->w, p->wf, norm, (float2 *)p->cbuf, total);
     FV_CUDA_LAUNCHED();
     // C2R may overwrite its input: it reads the plan's scratch, never the caller's spectrum.
     FV_CUFFT_CHECK(cufftExecC2R(p->c2r, p->cbuf, img));
@@ -144,8 +143,7 @@ extern "C" fv_status fv_spectrum_to_image_bwd_cuda(fv_cuda_ctx *ctx, fv_fft_plan
     FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
     float norm = 1.0f / (4.0f * (float)p->h * (float)p->w);
     long total = (long)p->n * p->h * p->wf;
-    spectrum_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->w,
-                                                                      p->wf, norm, (float2 *)dspec, total);
+    FV_LAUNCH(spectrum_bwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, (const float2 *)p->cbuf, scale, p->h, p->w, p->wf, norm, (float2 *)dspec, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -159,8 +157,7 @@ extern "C" fv_status fv_image_to_spectrum_cuda(fv_cuda_ctx *ctx, fv_fft_plan_cud
     FV_CUDA_CHECK(cudaMemcpyAsync(p->rbuf, img, sizeof(float) * nr, cudaMemcpyDeviceToDevice, ctx->stream));
     FV_CUFFT_CHECK(cufftExecR2C(p->r2c, p->rbuf, p->cbuf));
     const long total = (long)p->n * p->h * p->wf;
-    spectrum_inv_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream>>>((const float2 *)p->cbuf, scale, p->h, p->wf,
-                                                                      (float2 *)spec, total);
+    FV_LAUNCH(spectrum_inv_kernel1, fv_blocks_for(total, FV_GRID_CAP_NARROW), 256, 0, ctx->stream, (const float2 *)p->cbuf, scale, p->h, p->wf, (float2 *)spec, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

@@ -6,6 +6,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 __global__ void adam_kernel1(size_t count, float *p, const float *g, float *m, float *v, float lr_t, float b1,
                              float b2, float c1, float c2, float eps)
@@ -31,7 +32,7 @@ extern "C" fv_status fv_adam_cuda(fv_cuda_ctx *ctx, size_t count, float *p, cons
     float c1 = 1.0f - b1, c2 = 1.0f - b2;
     size_t nb = (count + 255) / 256;
     if (nb > 65535u * 64) nb = 65535u * 64; // grid-stride loop covers the rest
-    adam_kernel1<<<(unsigned)nb, 256, 0, ctx->stream>>>(count, p, g, m, v, lr_t, b1, b2, c1, c2, eps);
+    FV_LAUNCH(adam_kernel1, (unsigned)nb, 256, 0, ctx->stream, count, p, g, m, v, lr_t, b1, b2, c1, c2, eps);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

@@ -7,6 +7,7 @@
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
+#include "cuda/launch.h"
 
 #define FV_ALIGN_MAXD 4
 #define FV_ALIGN_PAIRS 256 // 4 distances x at most 64 images
@@ -55,7 +56,7 @@ extern "C" fv_status fv_alignment_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int 
     FV_TRY(fv_cuda_enter(ctx));
     double *vals = (double *)ctx->scratch;
     const long chw = fv_tensor_chw(act);
-    alignment_fwd_kernel<<<npairs, 512, 0, ctx->stream>>>(pairs, b0, act.data, act.bstride, chw, vals);
+    FV_LAUNCH(alignment_fwd_kernel, npairs, 512, 0, ctx->stream, pairs, b0, act.data, act.bstride, chw, vals);
     FV_CUDA_LAUNCHED();
     double host[FV_ALIGN_PAIRS];
     FV_CUDA_CHECK(cudaMemcpyAsync(host, vals, sizeof(double) * npairs, cudaMemcpyDeviceToHost, ctx->stream));
@@ -102,8 +103,7 @@ extern "C" fv_status fv_alignment_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int 
     for (int d = 1; d <= FV_ALIGN_MAXD; d++) g.g[d] = (float)(-2.0 * weight / ((double)chw * pow((double)decay, d)));
     long nb = ((long)count * chw + 255) / 256;
     if (nb > 65535L * 16) nb = 65535L * 16;
-    alignment_bwd_kernel<<<(unsigned)nb, 256, 0, ctx->stream>>>(g, b0, count, act.data, act.bstride, dact.data,
-                                                                 dact.bstride, chw);
+    FV_LAUNCH(alignment_bwd_kernel, (unsigned)nb, 256, 0, ctx->stream, g, b0, count, act.data, act.bstride, dact.data, dact.bstride, chw);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

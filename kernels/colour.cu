@@ -54,7 +54,7 @@ extern "C" fv_status fv_colour_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, int dec
     long total = (long)n * hw;
     if (total == 0) return FV_OK; // a zero-block launch is an error; the CPU does nothing
     FV_TRY(fv_cuda_enter(ctx));
-    colour_fwd_kernel1<<<fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, t, rgb);
+    FV_LAUNCH(colour_fwd_kernel1, fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream, matrix(), n, hw, decorrelate, t, rgb);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -66,7 +66,7 @@ extern "C" fv_status fv_colour_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, int dec
     long total = (long)n * hw;
     if (total == 0) return FV_OK;
     FV_TRY(fv_cuda_enter(ctx));
-    colour_bwd_kernel1<<<fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream>>>(matrix(), n, hw, decorrelate, rgb, drgb, dt);
+    FV_LAUNCH(colour_bwd_kernel1, fv_blocks_for(total, 0x7fffffffL), 256, 0, ctx->stream, matrix(), n, hw, decorrelate, rgb, drgb, dt);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

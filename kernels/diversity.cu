@@ -7,6 +7,7 @@
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
+#include "cuda/launch.h"
 
 // Blocks per reduction (per image where the reduction is per image). Fixed, so the partial-sum
 // layout in the workspace and the summation order do not depend on the device.
@@ -172,13 +173,12 @@ static fv_status grams_and_norms(fv_cuda_ctx *ctx, fv_tensor act, int b0, int co
                                               fv_tensor_img(act, b0), hw, (long long)act.bstride,
                                               fv_tensor_img(act, b0), hw, (long long)act.bstride, &zero, s->G, c,
                                               (long long)cc, count));
-    gram_sumsq_kernel1<<<dim3(FV_DIV_PARTS, count), FV_DIV_THREADS, 0, ctx->stream>>>(s->G, cc, s->ss_part);
+    FV_LAUNCH(gram_sumsq_kernel1, dim3(FV_DIV_PARTS, count), FV_DIV_THREADS, 0, ctx->stream, s->G, cc, s->ss_part);
     FV_CUDA_LAUNCHED();
-    gram_norm_kernel1<<<(count + 127) / 128, 128, 0, ctx->stream>>>(count, s->ss_part, s->norms);
+    FV_LAUNCH(gram_norm_kernel1, (count + 127) / 128, 128, 0, ctx->stream, count, s->ss_part, s->norms);
     FV_CUDA_LAUNCHED();
     // S and the value's partials (the backward needs S; the partials cost one extra pass there).
-    gram_value_kernel1<<<FV_DIV_PARTS, FV_DIV_THREADS, 0, ctx->stream>>>(s->G, s->norms, count, cc, s->S,
-                                                                          s->tot_part, s->self_part);
+    FV_LAUNCH(gram_value_kernel1, FV_DIV_PARTS, FV_DIV_THREADS, 0, ctx->stream, s->G, s->norms, count, cc, s->S, s->tot_part, s->self_part);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -190,7 +190,7 @@ extern "C" fv_status fv_diversity_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int 
     FV_TRY(fv_cuda_enter(ctx));
     div_ws s = div_layout(work, act.c, count);
     FV_TRY(grams_and_norms(ctx, act, b0, count, &s));
-    gram_final_kernel1<<<1, 32, 0, ctx->stream>>>(s.tot_part, s.self_part, count, s.value);
+    FV_LAUNCH(gram_final_kernel1, 1, 32, 0, ctx->stream, s.tot_part, s.self_part, count, s.value);
     FV_CUDA_LAUNCHED();
     float v;
     FV_CUDA_CHECK(cudaMemcpyAsync(&v, s.value, sizeof(float), cudaMemcpyDeviceToHost, ctx->stream));
@@ -210,14 +210,13 @@ extern "C" fv_status fv_diversity_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor act, int 
     div_ws s = div_layout(work, c, count);
     FV_TRY(grams_and_norms(ctx, act, b0, count, &s));
     // dV/dGhat_i = 2 (S - Ghat_i) / count; through Ghat = G / n: dV/dG = (a - <a, Ghat> Ghat) / n.
-    gram_dot_kernel1<<<dim3(FV_DIV_PARTS, count), FV_DIV_THREADS, 0, ctx->stream>>>(s.G, s.S, s.norms, count, cc,
-                                                                                     s.dot_part);
+    FV_LAUNCH(gram_dot_kernel1, dim3(FV_DIV_PARTS, count), FV_DIV_THREADS, 0, ctx->stream, s.G, s.S, s.norms, count, cc, s.dot_part);
     FV_CUDA_LAUNCHED();
-    gram_dotsum_kernel1<<<(count + 127) / 128, 128, 0, ctx->stream>>>(count, s.dot_part, s.dot);
+    FV_LAUNCH(gram_dotsum_kernel1, (count + 127) / 128, 128, 0, ctx->stream, count, s.dot_part, s.dot);
     FV_CUDA_LAUNCHED();
     size_t nb = ((size_t)count * cc + 255) / 256;
     if (nb > 65535u * 16) nb = 65535u * 16; // grid-stride loop covers the rest
-    gram_dg_kernel1<<<(unsigned)nb, 256, 0, ctx->stream>>>(s.G, s.S, s.norms, s.dot, count, cc);
+    FV_LAUNCH(gram_dg_kernel1, (unsigned)nb, 256, 0, ctx->stream, s.G, s.S, s.norms, s.dot, count, cc);
     FV_CUDA_LAUNCHED();
     // dA_i += 2 weight dG_i A_i (G = A A^T gives dA = (dG + dG^T) A = 2 dG A for the symmetric dG; the
     // CPU uses dG as stored, and so do we). Row-major dA = dG A is, column-major, dA^T = A^T dG^T, and

@@ -4,6 +4,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 static __device__ __forceinline__ void taps(int j, int in, int out, int *t0, int *t1, float *l)
 {
@@ -96,7 +97,7 @@ extern "C" fv_status fv_lowres_fwd_cuda(fv_cuda_ctx *ctx, int nb, int c, int h, 
 {
     FV_TRY(fv_check_lowres("lowres_fwd (cuda)", nb, c, h, w, n, oh, ow, src, dst));
     FV_TRY(fv_cuda_enter(ctx));
-    lowres_fwd_kernel<<<blocks((long)n * c * oh * ow), 256, 0, ctx->stream>>>(nb, c, h, w, src, n, oh, ow, dst);
+    FV_LAUNCH(lowres_fwd_kernel, blocks((long)n * c * oh * ow), 256, 0, ctx->stream, nb, c, h, w, src, n, oh, ow, dst);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -106,7 +107,7 @@ extern "C" fv_status fv_lowres_bwd_cuda(fv_cuda_ctx *ctx, int nb, int c, int h, 
 {
     FV_TRY(fv_check_lowres("lowres_bwd (cuda)", nb, c, h, w, n, oh, ow, ddst, dsrc));
     FV_TRY(fv_cuda_enter(ctx));
-    lowres_bwd_kernel<<<blocks((long)nb * c * h * w), 256, 0, ctx->stream>>>(nb, c, h, w, n, oh, ow, ddst, dsrc);
+    FV_LAUNCH(lowres_bwd_kernel, blocks((long)nb * c * h * w), 256, 0, ctx->stream, nb, c, h, w, n, oh, ow, ddst, dsrc);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

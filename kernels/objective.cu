@@ -5,6 +5,7 @@
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
+#include "cuda/launch.h"
 
 // A term as the kernels see it (the host struct minus its weight, which stays on the host side).
 struct fv_term_arg {
@@ -108,8 +109,7 @@ extern "C" fv_status fv_objective_fwd_cuda(fv_cuda_ctx *ctx, const fv_obj_term *
             int nl = ng - l0 < FV_OBJ_LAUNCH ? ng - l0 : FV_OBJ_LAUNCH;
             fv_terms_arg a;
             for (int i = 0; i < FV_OBJ_LAUNCH; i++) a.t[i] = term_arg(&terms[g0 + l0 + (i < nl ? i : 0)]);
-            objective_fwd_kernel1<<<nl, FV_OBJ_THREADS, 0, ctx->stream>>>(a, act.c, act.h, act.w, act.data,
-                                                                            act.bstride, vals + l0);
+            FV_LAUNCH(objective_fwd_kernel1, nl, FV_OBJ_THREADS, 0, ctx->stream, a, act.c, act.h, act.w, act.data, act.bstride, vals + l0);
             FV_CUDA_LAUNCHED();
         }
         FV_CUDA_CHECK(cudaMemcpyAsync(host, vals, sizeof(double) * ng, cudaMemcpyDeviceToHost, ctx->stream));
@@ -140,8 +140,7 @@ extern "C" fv_status fv_objective_bwd_cuda(fv_cuda_ctx *ctx, const fv_obj_term *
         }
         long nb = (total + 255) / 256;
         if (nb > 65535L * 16) nb = 65535L * 16; // grid-stride loop covers the rest
-        objective_bwd_kernel1<<<(unsigned)nb, 256, 0, ctx->stream>>>(term_arg(t), g, act.c, act.w, hw, act.data,
-                                                                      act.bstride, dact.data, dact.bstride, total);
+        FV_LAUNCH(objective_bwd_kernel1, (unsigned)nb, 256, 0, ctx->stream, term_arg(t), g, act.c, act.w, hw, act.data, act.bstride, dact.data, dact.bstride, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;

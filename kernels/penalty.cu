@@ -5,6 +5,7 @@
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
 #include "reduce.cuh"
+#include "cuda/launch.h"
 
 #define FV_PEN_THREADS 512
 // Values land in the context's scratch buffer, FV_PEN_GROUP images per round trip: nothing allocated per call.
@@ -110,8 +111,7 @@ extern "C" fv_status fv_penalty_fwd_cuda(fv_cuda_ctx *ctx, int n, int h, int w, 
     const long hw = (long)h * w;
     for (int b0 = 0; b0 < n; b0 += FV_PEN_GROUP) {
         const int nb = n - b0 < FV_PEN_GROUP ? n - b0 : FV_PEN_GROUP;
-        penalty_fwd_kernel1<<<nb, FV_PEN_THREADS, 0, ctx->stream>>>(h, w, rgb + (long)b0 * 3 * hw, tv, l1, l2, blur,
-                                                                     vals);
+        FV_LAUNCH(penalty_fwd_kernel1, nb, FV_PEN_THREADS, 0, ctx->stream, h, w, rgb + (long)b0 * 3 * hw, tv, l1, l2, blur, vals);
         FV_CUDA_LAUNCHED();
         FV_CUDA_CHECK(cudaMemcpyAsync(host, vals, sizeof(double) * nb, cudaMemcpyDeviceToHost, ctx->stream));
         FV_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
@@ -126,7 +126,7 @@ extern "C" fv_status fv_penalty_bwd_cuda(fv_cuda_ctx *ctx, int n, int h, int w, 
     FV_TRY(fv_check_penalty("penalty_bwd (cuda)", n, h, w, rgb, drgb));
     if (!n || (tv == 0.0f && l1 == 0.0f && l2 == 0.0f && blur == 0.0f)) return FV_OK;
     FV_TRY(fv_cuda_enter(ctx));
-    penalty_bwd_kernel1<<<n, FV_PEN_THREADS, 0, ctx->stream>>>(h, w, rgb, tv, l1, l2, blur, drgb);
+    FV_LAUNCH(penalty_bwd_kernel1, n, FV_PEN_THREADS, 0, ctx->stream, h, w, rgb, tv, l1, l2, blur, drgb);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

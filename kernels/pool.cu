@@ -106,9 +106,7 @@ extern "C" fv_status fv_pool_fwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, f
     FV_TRY(fv_check_pool_fwd("pool forward (cuda)", d, x, y));
     FV_TRY(fv_cuda_enter(ctx));
     long total = (long)y.n * y.c * y.h * y.w;
-    pool_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
-                                                                  x.data, x.bstride, y.h, y.w, y.data, y.bstride,
-                                                                  total);
+    FV_LAUNCH(pool_fwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w, x.data, x.bstride, y.h, y.w, y.data, y.bstride, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -119,9 +117,7 @@ extern "C" fv_status fv_pool_bwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, f
     FV_TRY(fv_check_pool_bwd("pool backward (cuda)", d, x, y, dy, dx));
     FV_TRY(fv_cuda_enter(ctx));
     long total = (long)x.n * x.c * x.h * x.w;
-    pool_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w,
-                                                                  x.data, x.bstride, y.h, y.w, dy.data, dy.bstride,
-                                                                  dx.data, dx.bstride, total);
+    FV_LAUNCH(pool_bwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, d->win, d->kind == FV_POOL_AVG, x.c, x.h, x.w, x.data, x.bstride, y.h, y.w, dy.data, dy.bstride, dx.data, dx.bstride, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

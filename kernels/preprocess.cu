@@ -45,7 +45,7 @@ extern "C" fv_status fv_preprocess_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, con
     FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = mean[c];
-    preprocess_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(hw, a, scale, rgb, out, total);
+    FV_LAUNCH(preprocess_fwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, hw, a, scale, rgb, out, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -59,7 +59,7 @@ extern "C" fv_status fv_preprocess_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, con
     FV_TRY(fv_cuda_enter(ctx));
     fv_pre_arg a;
     for (int c = 0; c < 3; c++) a.perm[c] = perm[c], a.mean[c] = 0.0f;
-    preprocess_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(hw, a, scale, dout, drgb, total);
+    FV_LAUNCH(preprocess_bwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, hw, a, scale, dout, drgb, total);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }

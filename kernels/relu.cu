@@ -4,6 +4,7 @@
 #include "backend/checks.h"
 #include "cuda/context.h"
 #include "cuda/ops_cuda.h"
+#include "cuda/launch.h"
 
 // Images handled per launch of the redirected backward: its per-image "live" flags sit in the context's
 // scratch buffer, so no call ever allocates (batches above it are processed in chunks).
@@ -81,7 +82,7 @@ extern "C" fv_status fv_relu_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y
     FV_TRY(fv_check_relu_fwd("relu forward (cuda)", x, y));
     FV_TRY(fv_cuda_enter(ctx));
     long chw = fv_tensor_chw(x);
-    relu_fwd_kernel1<<<grid_for(chw, x.n), 256, 0, ctx->stream>>>(x.n, chw, x.data, x.bstride, y.data, y.bstride);
+    FV_LAUNCH(relu_fwd_kernel1, grid_for(chw, x.n), 256, 0, ctx->stream, x.n, chw, x.data, x.bstride, y.data, y.bstride);
     FV_CUDA_LAUNCHED();
     return FV_OK;
 }
@@ -92,8 +93,7 @@ extern "C" fv_status fv_relu_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor d
     FV_TRY(fv_cuda_enter(ctx));
     long chw = fv_tensor_chw(x);
     if (!redirect) {
-        relu_bwd_kernel1<<<grid_for(chw, x.n), 256, 0, ctx->stream>>>(x.n, chw, x.data, x.bstride, dy.data,
-                                                                       dy.bstride, dx.data, dx.bstride);
+        FV_LAUNCH(relu_bwd_kernel1, grid_for(chw, x.n), 256, 0, ctx->stream, x.n, chw, x.data, x.bstride, dy.data, dy.bstride, dx.data, dx.bstride);
         FV_CUDA_LAUNCHED();
         return FV_OK;
     }
@@ -105,10 +105,9 @@ extern "C" fv_status fv_relu_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor d
         float *dp = dx.data + (long)b0 * dx.bstride;
         FV_CUDA_CHECK(cudaMemsetAsync(live, 0, sizeof(int) * nb, ctx->stream));
         dim3 grid = grid_for(chw, nb);
-        relu_live_kernel1<<<grid, 256, 0, ctx->stream>>>(nb, chw, xp, x.bstride, gp, dy.bstride, live);
+        FV_LAUNCH(relu_live_kernel1, grid, 256, 0, ctx->stream, nb, chw, xp, x.bstride, gp, dy.bstride, live);
         FV_CUDA_LAUNCHED();
-        relu_redirect_kernel1<<<grid, 256, 0, ctx->stream>>>(nb, chw, xp, x.bstride, gp, dy.bstride, dp, dx.bstride,
-                                                              live);
+        FV_LAUNCH(relu_redirect_kernel1, grid, 256, 0, ctx->stream, nb, chw, xp, x.bstride, gp, dy.bstride, dp, dx.bstride, live);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;

@@ -112,9 +112,7 @@ extern "C" fv_status fv_resample_fwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h,
     for (int b0 = 0; b0 < n; b0 += FV_RESAMPLE_CHUNK) {
         int nb = n - b0 < FV_RESAMPLE_CHUNK ? n - b0 : FV_RESAMPLE_CHUNK;
         long total = (long)nb * c * oh * ow;
-        resample_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(
-            chunk_maps(maps, b0, nb), c, h, w, src + (long)b0 * c * h * w, pad, oh, ow, dst + (long)b0 * c * oh * ow,
-            total);
+        FV_LAUNCH(resample_fwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, chunk_maps(maps, b0, nb), c, h, w, src + (long)b0 * c * h * w, pad, oh, ow, dst + (long)b0 * c * oh * ow, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;
@@ -132,9 +130,7 @@ extern "C" fv_status fv_resample_bwd_cuda(fv_cuda_ctx *ctx, int n, int c, int h,
     for (int b0 = 0; b0 < n; b0 += FV_RESAMPLE_CHUNK) {
         int nb = n - b0 < FV_RESAMPLE_CHUNK ? n - b0 : FV_RESAMPLE_CHUNK;
         long total = (long)nb * c * oh * ow;
-        resample_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(
-            chunk_maps(maps, b0, nb), c, h, w, oh, ow, ddst + (long)b0 * c * oh * ow, dsrc + (long)b0 * c * h * w,
-            total);
+        FV_LAUNCH(resample_bwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, chunk_maps(maps, b0, nb), c, h, w, oh, ow, ddst + (long)b0 * c * oh * ow, dsrc + (long)b0 * c * h * w, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;

@@ -113,8 +113,7 @@ extern "C" fv_status fv_tfchain_fwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, cons
     for (int b0 = 0; b0 < nimg; b0 += FV_TFCHAIN_CHUNK) {
         const int nb = nimg - b0 < FV_TFCHAIN_CHUNK ? nimg - b0 : FV_TFCHAIN_CHUNK;
         const long total = (long)nb * c * N * N;
-        tfchain_fwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
-                                                                         src + b0 * c * S * S, dst + b0 * c * N * N, total);
+        FV_LAUNCH(tfchain_fwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, chunk(chains, b0, nb), c, src + b0 * c * S * S, dst + b0 * c * N * N, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;
@@ -132,8 +131,7 @@ extern "C" fv_status fv_tfchain_bwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, cons
     for (int b0 = 0; b0 < nimg; b0 += FV_TFCHAIN_CHUNK) {
         const int nb = nimg - b0 < FV_TFCHAIN_CHUNK ? nimg - b0 : FV_TFCHAIN_CHUNK;
         const long total = (long)nb * c * N * N;
-        tfchain_bwd_kernel1<<<fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream>>>(chunk(chains, b0, nb), c,
-                                                                         ddst + b0 * c * N * N, dsrc + b0 * c * S * S, total);
+        FV_LAUNCH(tfchain_bwd_kernel1, fv_blocks_for(total, FV_GRID_CAP_WIDE), 256, 0, ctx->stream, chunk(chains, b0, nb), c, ddst + b0 * c * N * N, dsrc + b0 * c * S * S, total);
         FV_CUDA_LAUNCHED();
     }
     return FV_OK;

@@ -8,8 +8,10 @@ multiply-adds (time per MAC of the nearest measured layer by MAC count). The flo
 FLOPs (4 x forward MACs per image-step) at --peak-tflops (default 495: an H100's dense TF32 rate, as
 ISSUE 5 uses). Peer ratios come from --peer-csv rows (perf/peer/*.py) when given: torch_batched* at the
 same layer, size and batch; lucent* (one image at a time) against our best batch; otherwise null.
-Standard library only.
-usage: appendix_projection.py STEP_CSV OUT_JSON [--size 224] [--peak-tflops 495] [--peer-csv F] [--device NAME]"""
+Only our rows at --precision count (a CSV column since the GPU has TF32; rows without it are FP32), and peers
+are compared at the same precision. Standard library only.
+usage: appendix_projection.py STEP_CSV OUT_JSON [--size 224] [--precision fp32|tf32] [--peak-tflops 495]
+                              [--peer-csv F] [--device NAME]"""
 import argparse
 import csv
 import datetime
@@ -32,16 +34,20 @@ def main():
     ap.add_argument("--peak-tflops", type=float, default=495.0)
     ap.add_argument("--peer-csv")
     ap.add_argument("--device")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32"])
     a = ap.parse_args()
+
+    def ours(r):
+        return int(r["size"]) == a.size and (r.get("precision") or "fp32") == a.precision
     best = {}  # layer -> (seconds per image-step, batch, images/s at 512 steps, device)
     for r in csv.DictReader(open(a.csv)):
-        if int(r["size"]) != a.size or r["layer"] not in CHANNELS:
+        if not ours(r) or r["layer"] not in CHANNELS:
             continue
         t = float(r["median_step_s"]) / int(r["batch"])
         if r["layer"] not in best or t < best[r["layer"]][0]:
             best[r["layer"]] = (t, int(r["batch"]), float(r["images_per_s_at_512_steps"]), r.get("device", ""))
     if not best:
-        sys.exit("%s: no rows at size %d for mixed3a..mixed5b" % (a.csv, a.size))
+        sys.exit("%s: no %s rows at size %d for mixed3a..mixed5b" % (a.csv, a.precision, a.size))
     scale = (a.size / 224.0) ** 2
     per_mac = {l: best[l][0] / (GMAC_224[l] * scale) for l in best}
     seconds, flops, detail = 0.0, 0.0, {}
@@ -63,14 +69,14 @@ def main():
 
     ours_by_batch = {}  # (layer, batch) -> images/s, at --size
     for r in csv.DictReader(open(a.csv)):
-        if int(r["size"]) == a.size:
+        if ours(r):
             k = (r["layer"], int(r["batch"]))
             ours_by_batch[k] = max(ours_by_batch.get(k, 0), float(r["images_per_s_at_512_steps"]))
 
-    def ratio(prefix, same_batch, precision="fp32"):
+    def ratio(prefix, same_batch, precision=a.precision):
         """Mean over layers of ours / the peer's best variant (eager or compiled, any recipe), in images per
         second at the same size and precision (and batch, for batched peers; Lucent renders one image at
-        a time, so it is compared with our best batch). featvis runs FP32 only so far."""
+        a time, so it is compared with our best batch)."""
         peer_best = {}
         for name, rows in peers.items():
             if not name.startswith(prefix):
@@ -92,6 +98,7 @@ def main():
         "date": datetime.date.today().isoformat(),
         "gpu": a.device or (", ".join(sorted(devices)) if devices else None),
         "size": a.size,
+        "precision": a.precision,
         "appendix_images": sum(CHANNELS.values()) * IMAGES_PER_CHANNEL,
         "appendix_pflop": flops / 1e15,
         "appendix_hours_projected": seconds / 3600,

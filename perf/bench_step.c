@@ -1,7 +1,8 @@
 /* CPU benchmark of the render step: median seconds per optimisation step (forward to the target,
  * input-gradient backward, parameterisation, Adam) for target layers x image sizes x batch sizes, on
  * the real weights. Prints a table and appends CSV rows. A benchmark, not a test: nothing is asserted.
- * usage: bench_step WEIGHTS OUT.csv [steps] [layers,..] [sizes,..] [batches,..]; FV_BENCH_BACKEND=cpu|cuda. */
+ * usage: bench_step WEIGHTS OUT.csv [steps] [layers,..] [sizes,..] [batches,..]; FV_BENCH_BACKEND=cpu|cuda,
+ * FV_BENCH_PRECISION=auto|fp32|tf32 (the GPU's convolution and matrix math; the CPU is always FP32). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,21 @@ int main(int argc, char **argv)
     fseek(csv, 0, SEEK_END);
     if (ftell(csv) == 0)
         fprintf(csv, "date,model,backend,device,layer,size,batch,steps_timed,median_step_s,steps_per_s,"
-                     "images_per_s_at_512_steps,gmac_fwd_per_image,tflops\n");
+                     "images_per_s_at_512_steps,gmac_fwd_per_image,tflops,precision\n");
     const char *bname = getenv("FV_BENCH_BACKEND");
     fv_backend_kind bk = bname && !strcmp(bname, "cuda") ? FV_BACKEND_CUDA : FV_BACKEND_CPU;
+    fv_backend_options opts;
+    fv_backend_options_default(&opts);
+    const char *pname = getenv("FV_BENCH_PRECISION");
+    if (pname && !strcmp(pname, "fp32")) opts.precision = FV_PRECISION_FP32;
+    else if (pname && !strcmp(pname, "tf32")) opts.precision = FV_PRECISION_TF32;
+    else if (pname && *pname && strcmp(pname, "auto")) {
+        fprintf(stderr, "FV_BENCH_PRECISION=%s: expected auto, fp32 or tf32\n", pname);
+        return 2;
+    }
+    if (!pname || !*pname) pname = "auto";
     fv_backend *be; /* one instance (one CUDA context and algorithm cache) for every configuration */
-    if (fv_backend_open(bk, NULL, &be) != FV_OK) {
+    if (fv_backend_open(bk, &opts, &be) != FV_OK) {
         fprintf(stderr, "%s\n", fv_last_error());
         return 1;
     }
@@ -114,9 +125,9 @@ int main(int argc, char **argv)
                 double tflops = B * 4.0 * macs / med / 1e12;
                 printf("%-10s %5d %5d %12.4f %10.2f %18.4f %8.3f %8.3f\n", layers[l], cfg.size, B, med, 1 / med,
                        B / (512 * med), macs / 1e9, tflops);
-                fprintf(csv, "%s,%s,%s,%s,%s,%d,%d,%d,%.5f,%.3f,%.5f,%.4f,%.4f\n", date, fv_model_name(m),
+                fprintf(csv, "%s,%s,%s,%s,%s,%d,%d,%d,%.5f,%.3f,%.5f,%.4f,%.4f,%s\n", date, fv_model_name(m),
                         fv_backend_name(bk), device, layers[l], cfg.size, B, t.n, med, 1 / med, B / (512 * med),
-                        macs / 1e9, tflops);
+                        macs / 1e9, tflops, bk == FV_BACKEND_CPU ? "fp32" : pname);
                 fflush(csv);
             }
     fclose(csv);

@@ -185,15 +185,16 @@ Test(cli, backend_cuda_without_a_gpu, .init = setup)
 Test(cli, cuda_flags_are_checked_options, .init = setup)
 {
     char out[8192], args[2048];
-    const char *bad[] = {"--cudnn-fwd-algo 8", "--cudnn-bwd-algo 6", "--cudnn-workspace-mib -1", "--cudnn-fwd-algo x"};
-    for (int i = 0; i < 4; i++) {
+    const char *bad[] = {"--cudnn-fwd-algo 8", "--cudnn-bwd-algo 6", "--cudnn-workspace-mib -1", "--cudnn-fwd-algo x",
+                         "--precision fp16", "--precision"};
+    for (int i = 0; i < 6; i++) {
         snprintf(args, sizeof args, "classify %s %s --backend cpu %s", FV_TEST_CAT, W, bad[i]);
         cr_assert_eq(run(args, out, sizeof out), 2, "%s: %s", bad[i], out);
-        cr_assert(strstr(out, "--cudnn-") && count_lines(out) == 1, "%s: %s", bad[i], out);
+        cr_assert(strstr(out, i < 4 ? "--cudnn-" : "precision") && count_lines(out) == 1, "%s: %s", bad[i], out);
     }
     snprintf(args, sizeof args,
              "classify %s %s --backend cpu --top 1 -v --cudnn-fwd-algo 7 --cudnn-bwd-algo 5 --cudnn-find "
-             "--cudnn-workspace-mib 16",
+             "--cudnn-workspace-mib 16 --precision tf32",
              FV_TEST_CAT, W);
     cr_assert_eq(run_env("FV_CUDNN_FWD_ALGO=99 FV_CUDNN_WS_MB=x FV_VERBOSE=y", args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "1\t285\t"), "%s", out);

@@ -22,15 +22,23 @@ static fv_backend *G; /* the CUDA instance of the running test */
 #define GUARD 64
 static const float SENTINEL = -12345.0f;
 
-/* Skips without a GPU; else opens G with these options (NULL: the defaults). */
+/* Skips without a GPU; else opens G with these options. Parity is measured in FP32: TF32 (the default on
+ * GPUs that have it) rounds every convolution input to a 10-bit mantissa and would not track the CPU. */
 static void open_gpu(const fv_backend_options *o)
 {
     char desc[256];
     if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) <= 0) cr_skip_test("no GPU: %s", desc);
+    cr_assert_eq(o->precision, FV_PRECISION_FP32, "parity tests run in FP32");
     cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, o, &G), FV_OK, "%s", fv_last_error());
 }
 
-static void require_gpu(void) { open_gpu(NULL); }
+static void require_gpu(void)
+{
+    fv_backend_options o;
+    fv_backend_options_default(&o);
+    o.precision = FV_PRECISION_FP32;
+    open_gpu(&o);
+}
 
 static void close_gpu(void)
 {
@@ -161,12 +169,14 @@ static void reopen_forced(int bwd, int algo)
     fv_backend_close(G);
     fv_backend_options o;
     fv_backend_options_default(&o);
+    o.precision = FV_PRECISION_FP32;
     if (bwd) o.cudnn_bwd_data_algo = algo;
     else o.cudnn_fwd_algo = algo;
     cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, &o, &G), FV_OK, "%s", fv_last_error());
     const fv_cuda_ctx *ctx = G->context;
     cr_assert_eq(bwd ? ctx->force_bwd_algo : ctx->force_fwd_algo, algo, "the option did not reach the context");
     cr_assert_eq(bwd ? ctx->force_fwd_algo : ctx->force_bwd_algo, -1);
+    cr_assert(!ctx->tf32, "FP32 was asked for");
 }
 
 Test(cuda_parity, conv_every_cudnn_algorithm, .fini = close_gpu)

@@ -4,6 +4,7 @@
 
 void fv_backend_options_default(fv_backend_options *o)
 {
+    o->precision = FV_PRECISION_AUTO;
     o->device = 0;
     o->verbose = 0;
     o->cudnn_fwd_algo = -1;
@@ -21,6 +22,7 @@ static fv_status range(const char *field, int v, int lo, int hi)
 fv_status fv_backend_options_check(const fv_backend_options *o)
 {
     if (!o) return fv_fail(FV_ERR_ARG, "backend options: NULL");
+    FV_TRY(range("precision", (int)o->precision, FV_PRECISION_AUTO, FV_PRECISION_TF32));
     FV_TRY(range("device", o->device, 0, 1023));
     FV_TRY(range("verbose", o->verbose, 0, 1));
     FV_TRY(range("cuDNN forward algorithm", o->cudnn_fwd_algo, -1, FV_CUDNN_FWD_ALGOS - 1));

@@ -188,7 +188,8 @@ int cli_float(const char *opt, const char *s, float lo, int strict, float hi, co
 
 /* ---------- the common options ---------- */
 
-enum { C_OUTPUT, C_WEIGHTS, C_MODEL, C_BACKEND, C_VERBOSE, C_FWDALGO, C_BWDALGO, C_FIND, C_WSMIB, C_HELP, C_VERSION };
+enum { C_OUTPUT, C_WEIGHTS, C_MODEL, C_BACKEND, C_VERBOSE, C_FWDALGO, C_BWDALGO, C_FIND, C_WSMIB, C_PRECISION, C_HELP,
+       C_VERSION };
 
 static int version(void)
 {
@@ -247,6 +248,12 @@ static int apply_cuda(cli_common *c, int id, const char *arg)
         if (!cli_int("--cudnn-workspace-mib", arg, 0, 1L << 20, &v)) return 2;
         o->cudnn_workspace_mib = (int)v;
         break;
+    case C_PRECISION:
+        if (!strcmp(arg, "auto")) o->precision = FV_PRECISION_AUTO;
+        else if (!strcmp(arg, "fp32")) o->precision = FV_PRECISION_FP32;
+        else if (!strcmp(arg, "tf32")) o->precision = FV_PRECISION_TF32;
+        else return usage_error("--precision '%s': expected auto, fp32 or tf32", arg);
+        break;
     default: o->cudnn_find = 1; break;
     }
     return 0;
@@ -277,7 +284,8 @@ static int apply_common(void *dest, int id, const char *arg)
     case C_FWDALGO:
     case C_BWDALGO:
     case C_FIND:
-    case C_WSMIB: return apply_cuda(c, id, arg);
+    case C_WSMIB:
+    case C_PRECISION: return apply_cuda(c, id, arg);
     case C_HELP: cli_usage(stdout); return -1;
     case C_VERSION: return version();
     }
@@ -289,7 +297,8 @@ static const struct option COMMON_OPTIONS[] = {
     {"model", required_argument, 0, C_MODEL},             {"backend", required_argument, 0, C_BACKEND},
     {"verbose", no_argument, 0, C_VERBOSE},               {"cudnn-fwd-algo", required_argument, 0, C_FWDALGO},
     {"cudnn-bwd-algo", required_argument, 0, C_BWDALGO}, {"cudnn-find", no_argument, 0, C_FIND},
-    {"cudnn-workspace-mib", required_argument, 0, C_WSMIB}, {"help", no_argument, 0, C_HELP},
+    {"cudnn-workspace-mib", required_argument, 0, C_WSMIB}, {"precision", required_argument, 0, C_PRECISION},
+    {"help", no_argument, 0, C_HELP},
     {"version", no_argument, 0, C_VERSION},               {0, 0, 0, 0}};
 const cli_group CLI_COMMON = {COMMON_OPTIONS, apply_common, sizeof(cli_common)};
 

@@ -70,6 +70,8 @@ static const char *USAGE =
     "  --layer L                  layer for activations\n"
     "  -o, --output FILE.npy      where activations go\n"
     "CUDA options:\n"
+    "  --precision auto|fp32|tf32 GPU convolutions and matrix products: TF32 tensor cores (auto: on GPUs that\n"
+    "                             have them; README, GPU, says how far results move) or FP32 like the CPU\n"
     "  --cudnn-fwd-algo N         force cuDNN's forward convolution algorithm N, 0..7 (tests, debugging)\n"
     "  --cudnn-bwd-algo N         force cuDNN's backward-data algorithm N, 0..5\n"
     "  --cudnn-find               benchmark every algorithm once per layer shape instead of cuDNN's heuristics\n"

@@ -74,9 +74,19 @@ const char *fv_backend_name(fv_backend_kind k);
  * desc describing them or saying why there are none (for --version and --backend auto). */
 int fv_backend_probe(fv_backend_kind k, char *desc, size_t n);
 
+/* The arithmetic of the GPU's convolutions and matrix products. TF32 (tensor cores: inputs rounded to a
+ * 10-bit mantissa, FP32 accumulation) is the fast path on Ampere and newer; how far it moves activations and
+ * renders from FP32 is stated in the README (GPU). The CPU always computes in FP32. */
+typedef enum fv_precision {
+    FV_PRECISION_AUTO = 0, /* TF32 on GPUs that have it (compute capability 8.0 and newer), else FP32 */
+    FV_PRECISION_FP32,     /* FP32 FMA only: results track the CPU reference (the parity tests) */
+    FV_PRECISION_TF32,     /* TF32 tensor cores; refused on a GPU without them */
+} fv_precision;
+
 /* How a backend instance runs. Start from fv_backend_options_default(); the CPU ignores the CUDA fields, but
  * every backend refuses values out of range. */
 typedef struct fv_backend_options {
+    fv_precision precision;  /* default FV_PRECISION_AUTO */
     int device;              /* CUDA device ordinal (default 0) */
     int verbose;             /* log the device and every cuDNN algorithm choice to stderr (default 0) */
     int cudnn_fwd_algo;      /* force this cudnnConvolutionFwdAlgo_t, 0..7; -1: choose (default) */
