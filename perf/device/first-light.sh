@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The first device call, run THERE (after perf/device/prepare.sh here; carry .carry/pack.tar.xz). It must fit
+# 420 s of device time with the machine's start (a minute or two), so that a rerun fits the same 15-minute
+# lease: every step has its own timeout and all of them share one deadline (FV_FIRST_LIGHT_S, default 260 s of
+# script time); a step that would start past the deadline is reported as skipped, never left half-run.
+#
+# Order, most important first: unpack (tar, else python's tarfile); prune carried libraries the device already
+# has; stop with one line if ldd finds anything missing; machine facts; test_cuda; classify the cat on the GPU
+# and the CPU; one real render (mixed4a:97, 224 px, 512 steps); a short benchmark at mixed4d (FP32 and TF32);
+# the CPU-vs-GPU parity suite under CUDA_LAUNCH_BLOCKING=1; the rest of the benchmark. LD_LIBRARY_PATH is set
+# for our binaries alone (python and nvidia-smi keep the device's own libraries).
+#
+# Back in $OUT (at most 8 files): first-light.txt (the table, printed last too), logs.tar.gz (every log),
+# bench.csv (perf/bench_step.c rows), render_mixed4a_97.png. Commit them under perf/results/<gpu>/.
+FV_TABLE=first-light.txt FV_BUDGET_S=${FV_FIRST_LIGHT_S:-260}
+# shellcheck source=perf/device/common.sh
+. "$(dirname "$0")/common.sh"
+CAT=$C/shared/models/bvlc_googlenet/testdata/cat_224.png
+
+# ---- machine facts
+{ timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
+  timeout 20 nvidia-smi; uname -a; nproc; ldd --version | head -1; "${FV[@]}" "$B/featvis-cuda" --version; } > "$L/machine.txt" 2>&1
+facts=$(timeout 20 nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader 2>/dev/null | head -1)
+row machine "$([ -n "$facts" ] && echo ok || echo FAIL)" "$(($(date +%s) - t0))" "${facts:-nvidia-smi gave no GPU (machine.txt)}"
+
+step test_cuda 60 20 "${FV[@]}" "$B/test_cuda" --verbose=1 --jobs 4; criterion test_cuda $?
+
+step classify_cuda 40 10 "${FV[@]}" "$B/featvis-cuda" classify "$CAT" --backend cuda --top 3 --verbose
+report classify_cuda $? "$(grep -aE '^ *[0-9]' "$L/classify_cuda.log" | head -1 | tr -s ' ' | cut -c1-90)"
+step classify_cpu 40 10 "${FV[@]}" "$B/featvis-cuda" classify "$CAT" --backend cpu --top 3
+report classify_cpu $? "$(grep -aE '^ *[0-9]' "$L/classify_cpu.log" | head -1 | tr -s ' ' | cut -c1-90)"
+
+step render 60 20 "${FV[@]}" "$B/featvis-cuda" render mixed4a:97 --backend cuda --size 224 --steps 512 --json \
+  -o "$OUT/render_mixed4a_97.png"
+report render $? "$(grep -am1 -oE '"objective_(first|last)": ?[-0-9.e+]+' "$L/render.log" | tr '\n' ' ')$(grep -am1 -oE '"seconds": ?[0-9.]+' "$L/render.log")"
+
+bench bench_fp32 fp32 mixed4d 1,32 10 40
+bench bench_tf32 tf32 mixed4d 1,32 10 40
+
+step test_cuda_parity 120 30 env CUDA_LAUNCH_BLOCKING=1 "${FV[@]}" "$B/test_cuda_parity" --verbose=1 --jobs 4
+criterion test_cuda_parity $?
+
+bench bench_rest tf32 mixed3a,mixed3b,mixed4a,mixed4e,mixed5b 1,8,32,64 10 90
+exit 0
