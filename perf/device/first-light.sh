@@ -34,6 +34,23 @@ step render 60 20 "${FV[@]}" "$B/featvis-cuda" render mixed4a:97 --backend cuda 
   -o "$OUT/render_mixed4a_97.png"
 report render $? "$(grep -am1 -oE '"objective_(first|last)": ?[-0-9.e+]+' "$L/render.log" | tr '\n' ' ')$(grep -am1 -oE '"seconds": ?[0-9.]+' "$L/render.log")"
 
+# How far TF32 moves activations from FP32 and both from the CPU (README, GPU: the expected deviation)
+acts() { env LD_LIBRARY_PATH="$FVLD" "$B/featvis-cuda" activations "$CAT" --layer "$1" --backend "$2" ${3:+--precision $3} -o "$L/act_$1_$2$3.npy"; }
+tf32_deviation() {
+  for layer in mixed3b mixed4d mixed5b; do acts $layer cpu "" && acts $layer cuda fp32 && acts $layer cuda tf32 || return 1; done
+  python3 - "$L" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+for layer in ("mixed3b", "mixed4d", "mixed5b"):
+    cpu, f32, t32 = (np.load("%s/act_%s_%s.npy" % (d, layer, k)) for k in ("cpu", "cudafp32", "cudatf32"))
+    s = float(np.abs(cpu).max())
+    print("%s max|d|/max|cpu|: fp32 %.1e tf32 %.1e" % (layer, np.abs(f32 - cpu).max() / s, np.abs(t32 - cpu).max() / s))
+PY
+}
+export FVLD B CAT L; export -f acts tf32_deviation  # timeout runs programs, not shell functions
+step tf32_deviation 40 15 bash -c tf32_deviation
+report tf32_deviation $? "$(grep -a mixed4d "$L/tf32_deviation.log" | cut -c1-90)"
+
 bench bench_fp32 fp32 mixed4d 1,32 10 40
 bench bench_tf32 tf32 mixed4d 1,32 10 40
 
