@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void net_weights_unuse(void *weights);
+
 void fv_plan_free(fv_plan *p)
 {
     if (!p) return;
     fv_backend *be = p->be;
+    net_weights_unuse(p->weights); /* the copy stays for the next plan of this network */
     if (be) {
         fv_backend_free(be, p->act_mem);
         fv_backend_free(be, p->grad_mem);
@@ -68,13 +71,17 @@ static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *wo
     return FV_OK;
 }
 
-/* A network's weights in backend memory, uploaded once per backend instance and kept there (be->keep) for
- * every later plan of the same network: a batch run's passes upload nothing. Keyed by the graph's id, which
- * is never reused, so a freed and reloaded model can never meet stale weights. */
+/* A network's weights in backend memory, uploaded once per backend instance and kept there (be->keep, a list)
+ * for every later plan of the same network: a batch run's passes upload nothing. Keyed by the graph's id, which
+ * is never reused, so a freed and reloaded model can never meet stale weights. Each copy counts the plans that
+ * use it; a copy no plan uses is released when another network's weights arrive (or the instance closes),
+ * never while a plan still reads it. */
 typedef struct net_weights {
     uint64_t net_id;
+    int users; /* live plans reading this copy */
     void *mem;
     const float **dw, **db; /* per node */
+    struct net_weights *next;
 } net_weights;
 
 static size_t node_weights(const fv_net_node *nd)
@@ -82,13 +89,41 @@ static size_t node_weights(const fv_net_node *nd)
     return nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
 }
 
-static void net_weights_free(fv_backend *be, void *keep)
+static void net_weights_free_one(fv_backend *be, net_weights *c)
 {
-    net_weights *c = keep;
     if (c->mem) fv_backend_free(be, c->mem);
     free(c->dw);
     free(c->db);
     free(c);
+}
+
+/* The instance closes (no plan may outlive it): every copy goes. */
+static void net_weights_free(fv_backend *be, void *keep)
+{
+    for (net_weights *c = keep, *next; c; c = next) {
+        next = c->next;
+        net_weights_free_one(be, c);
+    }
+}
+
+static void net_weights_unuse(void *weights)
+{
+    if (weights) ((net_weights *)weights)->users--;
+}
+
+/* Copies of other networks that no plan uses any more. */
+static void net_weights_prune(fv_backend *be, uint64_t keep_id)
+{
+    net_weights **link = (net_weights **)&be->keep;
+    while (*link) {
+        net_weights *c = *link;
+        if (c->users == 0 && c->net_id != keep_id) {
+            *link = c->next;
+            net_weights_free_one(be, c);
+        } else {
+            link = &c->next;
+        }
+    }
 }
 
 /* Uploads every node's weights (not only what one plan needs: a deeper pass later finds them too). */
@@ -97,7 +132,7 @@ static fv_status upload_weights(fv_backend *be, const fv_net *net, net_weights *
     net_weights *c = calloc(1, sizeof *c);
     const int N = net->nnodes;
     if (!c || !(c->dw = calloc(N ? N : 1, sizeof *c->dw)) || !(c->db = calloc(N ? N : 1, sizeof *c->db))) {
-        if (c) net_weights_free(be, c);
+        if (c) net_weights_free_one(be, c);
         return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
     }
     c->net_id = net->id;
@@ -120,7 +155,7 @@ static fv_status upload_weights(fv_backend *be, const fv_net *net, net_weights *
         }
     }
     if (st != FV_OK) {
-        net_weights_free(be, c);
+        net_weights_free_one(be, c);
         return st;
     }
     *out = c;
@@ -137,14 +172,21 @@ static fv_status plan_weights(fv_plan *p)
             if (p->needed[i] && net->nodes[i].w) p->dw[i] = net->nodes[i].w, p->db[i] = net->nodes[i].b;
         return FV_OK;
     }
-    net_weights *c = be->keep_free == net_weights_free ? be->keep : NULL;
-    if (!c || c->net_id != net->id) {
-        if (be->keep && be->keep_free) be->keep_free(be, be->keep); /* another network: replace */
+    if (be->keep && be->keep_free != net_weights_free) { /* nothing else is kept there, but never mix */
+        be->keep_free(be, be->keep);
         be->keep = NULL;
-        FV_TRY(upload_weights(be, net, &c));
-        be->keep = c;
-        be->keep_free = net_weights_free;
     }
+    be->keep_free = net_weights_free;
+    net_weights_prune(be, net->id);
+    net_weights *c = be->keep;
+    while (c && c->net_id != net->id) c = c->next;
+    if (!c) {
+        FV_TRY(upload_weights(be, net, &c));
+        c->next = be->keep;
+        be->keep = c;
+    }
+    c->users++;
+    p->weights = c;
     for (int i = 0; i < net->nnodes; i++)
         if (p->needed[i]) p->dw[i] = c->dw[i], p->db[i] = c->db[i];
     return FV_OK;

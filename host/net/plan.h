@@ -23,6 +23,7 @@ typedef struct fv_plan {
     size_t act_floats, work_floats;
     size_t *offset, *cap;  /* per root tensor: its place in the arena and the floats it may use */
     const float **dw, **db; /* per node weights in backend memory (the instance's copy, plan.c) */
+    void *weights;          /* that copy (counted: it stays while a plan uses it); NULL on a host backend */
 } fv_plan;
 
 /* targets: tensor ids whose values the caller reads (and seeds gradients into). */
