@@ -230,6 +230,11 @@ Test(backend_checks, network_ops_refuse_alike)
     same_refusal("softmax", take(fv_softmax_fwd_cpu(empty, y)), CUDA_TWIN(fv_softmax_fwd_cuda(NULL, empty, y)));
     same_refusal("softmax bwd", take(fv_softmax_bwd_cpu(y, x, small)),
                  CUDA_TWIN(fv_softmax_bwd_cuda(NULL, y, x, small)));
+    fv_tensor wide = x; /* the same shape in a wider layout: cuDNN refuses y and dy of different strides */
+    wide.bstride = 100;
+    same_refusal("softmax bwd layout", take(fv_softmax_bwd_cpu(y, wide, x)),
+                 CUDA_TWIN(fv_softmax_bwd_cuda(NULL, y, wide, x)));
+    cr_assert(strstr(fv_last_error(), "one layout"), "%s", fv_last_error());
     /* valid arguments and no context: the CUDA twin stops at its context, never touches the device */
 #ifdef FV_HAVE_CUDA
     cr_assert_eq(fv_relu_fwd_cuda(NULL, x, y), FV_ERR_ARG);

@@ -153,6 +153,10 @@ fv_status fv_check_softmax_bwd(const char *op, fv_tensor y, fv_tensor dy, fv_ten
 {
     if (!fv_view_ok(y) || !fv_view_ok(dy) || !fv_view_ok(dx) || !fv_same_shape(y, dy) || !fv_same_shape(y, dx))
         return fv_fail(FV_ERR_SHAPE, "%s: y (%d,%d,%d,%d), dy, dx must share one shape", op, y.n, y.c, y.h, y.w);
+    /* cuDNN refuses y and dy of different strides (cudnnSoftmaxBackward, BAD_PARAM); both twins refuse alike */
+    if (y.bstride != dy.bstride)
+        return fv_fail(FV_ERR_SHAPE, "%s: y and dy must share one layout (image strides %ld and %ld)", op, y.bstride,
+                       dy.bstride);
     return FV_OK;
 }
 
