@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs, as Debian packages, whatever the build and the tests need and this machine lacks
-# (python3-numpy and chromium are for the tests only).
+# (python3-numpy and chromium are for the tests only; g++ for the emulated CUDA build the tests use).
 # The CUDA toolkit (nvcc, cuDNN, cuFFT, cuBLAS) is expected to be there already; without nvcc the
 # CUDA parts are simply not compiled.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libpng-dev libjpeg62-turbo-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
+pkgs=(cmake make gcc g++ pkg-config libpng-dev libjpeg62-turbo-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
       protobuf-c-compiler libjansson-dev libcairo2-dev libcriterion-dev python3 python3-numpy
       chromium)
 missing=()

@@ -4,4 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure
+status=0
+ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure || status=$?
+# The CUDA suites on the emulated device (cuda/emulate/, README "Tests"): a second tree built with
+# FV_CUDA_EMULATE, only the targets its tests need; they run instead of skipping as they do without a GPU.
+emu="${EMU_BUILD_DIR:-build-emu}"
+cmake -S . -B "$emu" -DCMAKE_BUILD_TYPE=Release -DFV_CUDA_EMULATE=ON >/dev/null
+cmake --build "$emu" -j"$(nproc)" --target emulated_tests
+ctest --test-dir "$emu" -L emulated --output-on-failure || status=$?
+exit "$status"
