@@ -7,7 +7,7 @@
 # Order, most important first: unpack (tar, else python's tarfile); prune carried libraries the device already
 # has; stop with one line if ldd finds anything missing; machine facts; test_cuda; classify the cat on the GPU
 # and the CPU; one real render (mixed4a:97, 224 px, 512 steps); a short benchmark at mixed4d (FP32 and TF32);
-# the CPU-vs-GPU parity suite under CUDA_LAUNCH_BLOCKING=1; the rest of the benchmark. LD_LIBRARY_PATH is set
+# the CPU-vs-GPU parity and edge suites under CUDA_LAUNCH_BLOCKING=1; the rest of the benchmark. LD_LIBRARY_PATH is set
 # for our binaries alone (python and nvidia-smi keep the device's own libraries).
 #
 # Back in $OUT (at most 8 files): first-light.txt (the table, printed last too), logs.tar.gz (every log),
@@ -56,6 +56,8 @@ bench bench_tf32 tf32 mixed4d 1,32 10 40
 
 step test_cuda_parity 120 30 env CUDA_LAUNCH_BLOCKING=1 "${FV[@]}" "$B/test_cuda_parity" --verbose=1 --jobs 4
 criterion test_cuda_parity $?
+step test_cuda_edges 60 20 env CUDA_LAUNCH_BLOCKING=1 "${FV[@]}" "$B/test_cuda_edges" --verbose=1 --jobs 4
+criterion test_cuda_edges $?
 
 bench bench_rest tf32 mixed3a,mixed3b,mixed4a,mixed4e,mixed5b 1,8,32,64 10 90
 exit 0

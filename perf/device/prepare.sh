@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch=${FV_CUDA_ARCH:-90}
-bins="featvis-cuda bench_step test_backend test_cuda test_cuda_parity"
+bins="featvis-cuda bench_step test_backend test_cuda test_cuda_parity test_cuda_edges"
 
 cmake -S . -B build-sm$arch -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" -DFV_CUDA_EMULATE=OFF >/dev/null
 # shellcheck disable=SC2086
