@@ -238,11 +238,14 @@ static void drop(pair *p)
 Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
 {
     require_gpu();
-    /* ReLU, plain and redirected: image 0 all negative (redirects), image 1 mixed. */
+    /* ReLU, plain and redirected: image 0 all negative (redirects), image 1 mixed, image 2 negative but for
+     * exact zeros (x >= 0 there, so the image is live and does not redirect, though relu'(0) = 0). */
     for (int redirect = 0; redirect < 2; redirect++) {
-        pair x = mk(2, 6, 5, 7, 10, -1, 1), y = mk(2, 6, 5, 7, 11, -1, 1), dy = mk(2, 6, 5, 7, 12, -1, 1),
-             dx = mk(2, 6, 5, 7, 13, -1, 1);
-        for (size_t i = 0; i < x.n / 2; i++) x.h[i] = -fabsf(x.h[i]) - 0.01f;
+        pair x = mk(3, 6, 5, 7, 10, -1, 1), y = mk(3, 6, 5, 7, 11, -1, 1), dy = mk(3, 6, 5, 7, 12, -1, 1),
+             dx = mk(3, 6, 5, 7, 13, -1, 1);
+        const size_t per = x.n / 3;
+        for (size_t i = 0; i < per; i++) x.h[i] = -fabsf(x.h[i]) - 0.01f;
+        for (size_t i = 2 * per; i < x.n; i++) x.h[i] = i % 7 ? -fabsf(x.h[i]) - 0.01f : 0.0f;
         cr_assert_eq(fv_backend_upload(G, x.d, x.h, x.n * sizeof(float)), FV_OK);
         cr_assert_eq(fv_relu_fwd_cpu(x.th, y.th), FV_OK);
         cr_assert_eq(fv_relu_bwd_cpu(x.th, dy.th, dx.th, redirect), FV_OK);
