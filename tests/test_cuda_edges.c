@@ -18,64 +18,7 @@
 #include "testmodel.h"
 
 #ifdef FV_HAVE_CUDA
-static fv_backend *G; /* the CUDA instance of the running test (FP32, as the parity tests) */
-
-#define GUARD 64
-static const float SENTINEL = -12345.0f;
-
-static void require_gpu(void)
-{
-    char desc[256];
-    if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) <= 0) cr_skip_test("no GPU: %s", desc);
-    fv_backend_options o;
-    fv_backend_options_default(&o);
-    o.precision = FV_PRECISION_FP32;
-    cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, &o, &G), FV_OK, "%s", fv_last_error());
-}
-
-static void close_gpu(void)
-{
-    fv_backend_close(G);
-    G = NULL;
-}
-
-static float *rnd(size_t n, uint64_t seed, float lo, float hi)
-{
-    float *x = malloc(n * sizeof(float));
-    fv_test_fill(x, n, seed, lo, hi);
-    return x;
-}
-
-/* Device copy of n host floats (uninitialised when host is NULL), followed by GUARD sentinels. */
-static float *dev(const float *host, size_t n)
-{
-    float *d;
-    cr_assert_eq(fv_backend_alloc(G, (void **)&d, (n + GUARD) * sizeof(float)), FV_OK, "%s", fv_last_error());
-    float s[GUARD];
-    for (int i = 0; i < GUARD; i++) s[i] = SENTINEL;
-    if (host) cr_assert_eq(fv_backend_upload(G, d, host, n * sizeof(float)), FV_OK);
-    cr_assert_eq(fv_backend_upload(G, d + n, s, sizeof s), FV_OK);
-    return d;
-}
-
-/* n device floats (guard checked) against the CPU's; frees the device buffer. NaN/Inf fail first. */
-static void expect_close(const char *what, float *d, const float *ref, size_t n, double atol, double rtol)
-{
-    float *h = malloc((n + GUARD) * sizeof(float));
-    cr_assert_eq(fv_backend_download(G, h, d, (n + GUARD) * sizeof(float)), FV_OK, "%s: %s", what, fv_last_error());
-    for (int i = 0; i < GUARD; i++) cr_assert_eq(h[n + i], SENTINEL, "%s: write past the end (guard %d)", what, i);
-    size_t worst = 0;
-    double excess = -1;
-    for (size_t i = 0; i < n; i++) {
-        cr_assert(isfinite(h[i]), "%s: non-finite GPU value at %zu", what, i);
-        double e = fabs((double)h[i] - ref[i]) - (atol + rtol * fabs(ref[i]));
-        if (e > excess) excess = e, worst = i;
-    }
-    cr_assert(excess <= 0, "%s: element %zu: gpu %.8g cpu %.8g (atol %g rtol %g)", what, worst, h[worst], ref[worst],
-              atol, rtol);
-    free(h);
-    fv_backend_free(G, d);
-}
+#include "cuda_pairs.h"
 
 /* A view of channels [1, 1 + c) of an (n, c + extra, h, w) buffer (extra 0: the whole packed buffer), on the host
  * and on the device, both buffers filled alike. */

@@ -17,72 +17,7 @@
 #ifdef FV_HAVE_CUDA
 #include "cuda/context.h"
 
-static fv_backend *G; /* the CUDA instance of the running test */
-
-#define GUARD 64
-static const float SENTINEL = -12345.0f;
-
-/* Skips without a GPU; else opens G with these options. Parity is measured in FP32: TF32 (the default on
- * GPUs that have it) rounds every convolution input to a 10-bit mantissa and would not track the CPU. */
-static void open_gpu(const fv_backend_options *o)
-{
-    char desc[256];
-    if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) <= 0) cr_skip_test("no GPU: %s", desc);
-    cr_assert_eq(o->precision, FV_PRECISION_FP32, "parity tests run in FP32");
-    cr_assert_eq(fv_backend_open(FV_BACKEND_CUDA, o, &G), FV_OK, "%s", fv_last_error());
-}
-
-static void require_gpu(void)
-{
-    fv_backend_options o;
-    fv_backend_options_default(&o);
-    o.precision = FV_PRECISION_FP32;
-    open_gpu(&o);
-}
-
-static void close_gpu(void)
-{
-    fv_backend_close(G);
-    G = NULL;
-}
-
-/* Device copy of n host floats, followed by GUARD sentinel floats. */
-static float *dev(const float *host, size_t n)
-{
-    float *d;
-    cr_assert_eq(fv_backend_alloc(G, (void **)&d, (n + GUARD) * sizeof(float)), FV_OK, "%s", fv_last_error());
-    float s[GUARD];
-    for (int i = 0; i < GUARD; i++) s[i] = SENTINEL;
-    if (host) cr_assert_eq(fv_backend_upload(G, d, host, n * sizeof(float)), FV_OK);
-    cr_assert_eq(fv_backend_upload(G, d + n, s, sizeof s), FV_OK);
-    return d;
-}
-
-/* Download n floats (and check the guard), compare with the CPU result, free the device buffer. */
-static void expect_close(const char *what, float *d, const float *ref, size_t n, double atol, double rtol)
-{
-    float *h = malloc((n + GUARD) * sizeof(float));
-    cr_assert_eq(fv_backend_download(G, h, d, (n + GUARD) * sizeof(float)), FV_OK, "%s: %s", what, fv_last_error());
-    for (int i = 0; i < GUARD; i++) cr_assert_eq(h[n + i], SENTINEL, "%s: write past the end (guard %d)", what, i);
-    size_t worst = 0;
-    double excess = -1;
-    for (size_t i = 0; i < n; i++) {
-        cr_assert(isfinite(h[i]), "%s: non-finite GPU value at %zu", what, i);
-        double e = fabs((double)h[i] - ref[i]) - (atol + rtol * fabs(ref[i]));
-        if (e > excess) excess = e, worst = i;
-    }
-    cr_assert(excess <= 0, "%s: element %zu: gpu %.8g cpu %.8g (atol %g rtol %g)", what, worst, h[worst], ref[worst],
-              atol, rtol);
-    free(h);
-    fv_backend_free(G, d);
-}
-
-static float *rnd(size_t n, uint64_t seed, float lo, float hi)
-{
-    float *x = malloc(n * sizeof(float));
-    fv_test_fill(x, n, seed, lo, hi);
-    return x;
-}
+#include "cuda_pairs.h"
 
 static double maxabs(const float *x, size_t n)
 {
