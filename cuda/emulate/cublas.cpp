@@ -8,7 +8,6 @@
 // CUBLAS_STATUS_EXECUTION_FAILED (the scalar case: INVALID_VALUE) and one line saying why (emu_libs.h).
 // The math mode is recorded for the tests (fv_emu_cublas_math); CUBLAS_TF32_TENSOR_OP_MATH rounds A and B to
 // TF32 (lib_common.h), all else is FP32.
-// Also home of the refusal record shared by the three stand-ins (lib_common.h).
 #include <cblas.h>
 #include <cstdio>
 #include <cstdlib>
@@ -21,20 +20,6 @@
 #include <cublas_v2.h>
 
 #include "lib_common.h"
-
-// ---------- the refusal record (all three stand-ins) ----------
-
-static thread_local char g_refusal[512];
-
-void fv_emu_record_refusal(int status, int print, const char *what, const char *fmt, va_list ap)
-{
-    int n = snprintf(g_refusal, sizeof g_refusal, "%s: ", what);
-    if (n < 0 || n >= (int)sizeof g_refusal) n = 0;
-    vsnprintf(g_refusal + n, sizeof g_refusal - (size_t)n, fmt, ap);
-    if (print && !getenv("FV_EMU_QUIET")) fprintf(stderr, "fv-emu: %s (status %d)\n", g_refusal, status);
-}
-
-extern "C" const char *fv_emu_last_refusal(void) { return g_refusal; }
 
 // ---------- handles ----------
 

@@ -16,7 +16,7 @@
 
 // Records "what: reason" as the last refusal (and prints it unless FV_EMU_QUIET is set); returns `status`
 // so a refusal reads `return fv_emu_refuse(CODE, "cublasSgemm", "lda %d < %d", ...)`.
-// (Defined in cublas.cpp.) print: also to stderr, unless FV_EMU_QUIET is set.
+// (Defined in lib_common.cpp.) print: also to stderr, unless FV_EMU_QUIET is set.
 void fv_emu_record_refusal(int status, int print, const char *what, const char *fmt, va_list ap);
 
 template <typename S> S fv_emu_refuse(S status, const char *what, const char *fmt, ...)
