@@ -1,6 +1,6 @@
 /* Tests of batch job lists on the real BVLC model: job-file parsing (comments, settings, every kind of
  * bad line with its line number), keys and stems, write -> parse round trips, the appendix (counts,
- * order, unique stems), sharding, and --shard parsing from text and from the environment. */
+ * order, unique stems), sharding, --shard parsing from text and from the environment, and journal lines. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -12,6 +12,7 @@
 
 #include "featvis/featvis.h"
 #include "app/jobs.h"
+#include "app/journal.h"
 #include "io/npy.h"
 #include "testutil.h"
 
@@ -510,4 +511,44 @@ Test(jobs, shard_parse)
     setenv("JOB_COMPLETION_INDEX", "", 1); /* empty counts as unset */
     setenv("SLURM_ARRAY_TASK_ID", "2", 1);
     expect_shard("auto/3", 2, 3);
+}
+
+/* A journal line counts only when it is exactly what the runner writes; everything else is refused with a
+ * reason (the runner then warns with the line's number and renders that image again). */
+Test(journal, lines_parsed_and_refused_with_reasons)
+{
+    fv_journal_entry e;
+    const char *okl = "{\"key\": \"mixed3a:1\", \"index\": 2, \"file\": \"mixed3a/1_d4_div2.png\", \"status\": \"ok\"}";
+    cr_assert_eq(fv_journal_parse_line(okl, strlen(okl), &e), FV_OK, "%s", fv_last_error());
+    cr_assert(e.ok && e.index == 2 && !strcmp(e.key, "mixed3a:1") && !strcmp(e.file, "mixed3a/1_d4_div2.png"));
+    const char *failed = "{\"key\": \"k\", \"index\": 0, \"status\": \"failed\", \"error\": \"nan\"}";
+    cr_assert_eq(fv_journal_parse_line(failed, strlen(failed), &e), FV_OK, "%s", fv_last_error());
+    cr_assert(!e.ok && e.file[0] == 0);
+    const struct {
+        const char *line, *reason;
+    } bad[] = {
+        {"{\"key\": \"k\", \"index\": 0, \"stat", "not JSON"},
+        {"[1, 2]", "not a JSON object"},
+        {"{\"index\": 0, \"status\": \"failed\"}", "\"key\""},
+        {"{\"key\": \"k\", \"index\": -1, \"status\": \"failed\"}", "\"index\""},
+        {"{\"key\": \"k\", \"index\": 1.5, \"status\": \"failed\"}", "\"index\""},
+        {"{\"key\": \"k\", \"index\": 0, \"status\": \"done\"}", "\"status\""},
+        {"{\"key\": \"k\", \"index\": 0, \"status\": \"ok\"}", "\"file\""},
+        {"{\"key\": \"k\", \"index\": 0, \"status\": \"ok\", \"file\": \"../../etc/passwd\"}", "not inside"},
+        {"{\"key\": \"k\", \"index\": 0, \"status\": \"ok\", \"file\": \"/etc/passwd\"}", "not inside"},
+        {"{\"key\": \"k\\u0000x\", \"index\": 0, \"status\": \"failed\"}", "NUL"},
+        {"{\"key\": \"k\", \"key\": \"j\", \"index\": 0, \"status\": \"failed\"}", "not JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(fv_journal_parse_line(bad[i].line, strlen(bad[i].line), &e), FV_ERR_FORMAT, "accepted %s",
+                     bad[i].line);
+        cr_assert(strstr(fv_last_error(), bad[i].reason) && !strchr(fv_last_error(), '\n'), "%s: %s", bad[i].line,
+                  fv_last_error());
+    }
+    /* a key of 2000 bytes, and bytes after the line's end that must not be read */
+    char big[2100];
+    int n = snprintf(big, sizeof big, "{\"key\": \"%01999d\", \"index\": 0, \"status\": \"failed\"}", 0);
+    cr_assert_eq(fv_journal_parse_line(big, (size_t)n, &e), FV_ERR_FORMAT);
+    cr_assert(strstr(fv_last_error(), "longer than"), "%s", fv_last_error());
+    cr_assert_eq(fv_journal_parse_line(okl, 20, &e), FV_ERR_FORMAT, "a prefix of a line parsed");
 }

@@ -4,16 +4,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "batch.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/clock.h"
 #include "core/fsutil.h"
+#include "journal.h"
 #include "models/model.h"
 #include "output.h"
 
@@ -21,76 +19,6 @@ void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *
 {
     if (shard_n > 0) snprintf(buf, n, "%s/journal-shard%dof%d.jsonl", out_dir, shard_k, shard_n);
     else snprintf(buf, n, "%s/journal.jsonl", out_dir);
-}
-
-/* ---------- journals: what is already done ---------- */
-
-typedef struct done_set {
-    int n, cap;
-    char **keys; /* "key#index" */
-} done_set;
-
-static int done_has(const done_set *d, const char *k)
-{
-    for (int i = 0; i < d->n; i++)
-        if (!strcmp(d->keys[i], k)) return 1;
-    return 0;
-}
-
-static void done_add(done_set *d, const char *k)
-{
-    if (done_has(d, k)) return;
-    if (d->n == d->cap) {
-        int cap = d->cap ? 2 * d->cap : 256;
-        char **p = realloc(d->keys, sizeof *p * cap);
-        if (!p) return;
-        d->keys = p, d->cap = cap;
-    }
-    char *s = strdup(k);
-    if (s) d->keys[d->n++] = s;
-}
-
-static void done_free(done_set *d)
-{
-    for (int i = 0; i < d->n; i++) free(d->keys[i]);
-    free(d->keys);
-}
-
-/* Every complete line of every journal*.jsonl in out_dir: ok images whose file exists, and failures. */
-static void read_journals(const char *out_dir, done_set *done)
-{
-    DIR *dir = opendir(out_dir);
-    if (!dir) return;
-    struct dirent *e;
-    char path[4096], line[8192], dk[1100];
-    while ((e = readdir(dir))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "journal", 7) || len < 6 || strcmp(e->d_name + len - 6, ".jsonl")) continue;
-        snprintf(path, sizeof path, "%s/%s", out_dir, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        while (fgets(line, sizeof line, f)) {
-            /* A line cut short by a kill does not parse: it never counts. */
-            json_t *o = json_loads(line, 0, NULL);
-            const char *key = o ? json_string_value(json_object_get(o, "key")) : NULL;
-            const char *status = o ? json_string_value(json_object_get(o, "status")) : NULL;
-            const char *file = o ? json_string_value(json_object_get(o, "file")) : NULL;
-            json_t *idx = o ? json_object_get(o, "index") : NULL;
-            int counts = key && status && json_is_integer(idx);
-            if (counts && !strcmp(status, "ok")) {
-                struct stat st;
-                snprintf(path, sizeof path, "%s/%s", out_dir, file ? file : "");
-                counts = file && stat(path, &st) == 0 && st.st_size > 0; /* journalled but gone: redo */
-            }
-            if (counts) {
-                snprintf(dk, sizeof dk, "%s#%lld", key, (long long)json_integer_value(idx));
-                done_add(done, dk);
-            }
-            json_decref(o);
-        }
-        fclose(f);
-    }
-    closedir(dir);
 }
 
 /* ---------- writing ---------- */
@@ -108,17 +36,12 @@ typedef struct journal {
     char path[4096];
 } journal;
 
+/* Appending only: fv_done_read has already moved a torn last line aside, so every line starts clean. */
 static fv_status journal_open(journal *j, const fv_batch_opts *o)
 {
     fv_batch_journal_path(o->out_dir, o->shard_k, o->shard_n, j->path, sizeof j->path);
-    j->f = fopen(j->path, "a+");
+    j->f = fopen(j->path, "a");
     if (!j->f) return fv_fail(FV_ERR_IO, "%s: cannot open journal: %s", j->path, strerror(errno));
-    /* A previous run killed mid-line left no newline: end that fragment so the next line stands alone. */
-    if (fseek(j->f, -1, SEEK_END) == 0 && fgetc(j->f) != '\n') {
-        fseek(j->f, 0, SEEK_END);
-        fputc('\n', j->f);
-    }
-    fseek(j->f, 0, SEEK_END);
     return FV_OK;
 }
 
@@ -209,7 +132,7 @@ static int finite_image(const fv_image *img)
 /* Render jobs idx[0..n) as one pass; write the images not yet done. On a non-finite result the jobs
  * are rendered one by one, a failing one once more with a derived seed, then recorded as failed. */
 static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int n, const fv_batch_opts *o,
-                          journal *jr, const done_set *done, pass_ctx *pc, int alone)
+                          journal *jr, const fv_done_set *done, pass_ctx *pc, int alone)
 {
     const fv_job *j0 = &jl->jobs[idx[0]];
     fv_render_config cfg = job_config(o, j0);
@@ -250,9 +173,7 @@ static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int
         const fv_job *j = &jl->jobs[idx[i]];
         const int cnt = j->diversity > 1 ? j->diversity : 1;
         for (int c = 0; c < cnt; c++, k++) {
-            char dk[1100];
-            snprintf(dk, sizeof dk, "%s#%d", j->key, c);
-            if (done_has(done, dk)) continue; /* written by an earlier run */
+            if (fv_done_has(done, j->key, c)) continue; /* written by an earlier run */
             if (bad) {
                 FV_TRY(journal_line(jr, o, m, j, c, NULL, NULL, "non-finite values, also with a derived seed"));
                 pc->stats->images_failed++;
@@ -270,24 +191,24 @@ static fv_status run_pass(fv_model *m, const fv_joblist *jl, const int *idx, int
     return FV_OK;
 }
 
-fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats)
+/* The run under its lock: what the journals say is done, then the passes. */
+static fv_status run_locked(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats)
 {
-    memset(stats, 0, sizeof *stats);
-    FV_TRY(fv_mkdirs(o->out_dir));
-    done_set done = {0, 0, NULL};
-    read_journals(o->out_dir, &done);
+    char own[4200];
+    fv_batch_journal_path(o->out_dir, o->shard_k, o->shard_n, own, sizeof own);
+    fv_done_set *done;
+    FV_TRY(fv_done_read(o->out_dir, own, o->progress ? o->progress : stderr, &done));
     int *todo = malloc(sizeof(int) * (jobs->n ? jobs->n : 1));
-    if (!todo) return fv_fail(FV_ERR_NOMEM, "batch: out of memory");
+    if (!todo) {
+        fv_done_free(done);
+        return fv_fail(FV_ERR_NOMEM, "batch: out of memory");
+    }
     int ntodo = 0;
     for (int i = 0; i < jobs->n; i++) {
         const fv_job *j = &jobs->jobs[i];
         const int cnt = j->diversity > 1 ? j->diversity : 1;
         int missing = 0;
-        for (int c = 0; c < cnt; c++) {
-            char dk[1100];
-            snprintf(dk, sizeof dk, "%s#%d", j->key, c);
-            missing += !done_has(&done, dk);
-        }
+        for (int c = 0; c < cnt; c++) missing += !fv_done_has(done, j->key, c);
         stats->images_total += cnt;
         stats->images_skipped += cnt - missing;
         if (missing) todo[ntodo++] = i;
@@ -323,12 +244,23 @@ fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts 
         }
         report(&pc, 0, 0);
         /* (fv_render itself halves a pass that runs out of device memory) */
-        st = run_pass(m, jobs, todo + i, k - i, o, &jr, &done, &pc, 0);
+        st = run_pass(m, jobs, todo + i, k - i, o, &jr, done, &pc, 0);
         i = k;
     }
     if (st == FV_OK || st == FV_ERR_INTERRUPTED) report(&pc, 0, 1);
     if (jr.f) fclose(jr.f);
-    done_free(&done);
+    fv_done_free(done);
     free(todo);
+    return st;
+}
+
+fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    FV_TRY(fv_mkdirs(o->out_dir));
+    fv_run_lock *lock = NULL;
+    if (!o->locked) FV_TRY(fv_run_lock_take(o->out_dir, o->shard_k, o->shard_n, &lock));
+    fv_status st = run_locked(m, jobs, o, stats);
+    fv_run_lock_release(lock);
     return st;
 }

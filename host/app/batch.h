@@ -16,6 +16,8 @@ typedef struct fv_batch_opts {
     FILE *progress;            /* progress lines (NULL: none) */
     int progress_tty;          /* rewrite one line with \r instead of printing a line every 10 s */
     const char *init_path;     /* the file behind render.init, for provenance (NULL: none) */
+    int locked;                /* the caller holds fv_run_lock_take's lock of out_dir and this shard; else
+                                  fv_batch_run takes it (and fails with FV_ERR_BUSY if another run has it) */
 } fv_batch_opts;
 
 typedef struct fv_batch_stats {
@@ -25,10 +27,11 @@ typedef struct fv_batch_stats {
 /* The journal a run of shard k/n writes ("journal.jsonl" when unsharded). */
 void fv_batch_journal_path(const char *out_dir, int shard_k, int shard_n, char *buf, size_t n);
 
-/* Render every image of `jobs` not yet recorded in any journal of out_dir. Returns FV_OK when all
- * images are done or recorded as failed (stats->images_failed says how many failed), FV_ERR_INTERRUPTED
- * when stopped, FV_ERR_IO when an image or journal line could not be written (disk full), or the
- * renderer's error. */
+/* Render every image of `jobs` not yet recorded in any journal of out_dir, under the folder and shard's lock
+ * (app/journal.h). Returns FV_OK when all images are done or recorded as failed (stats->images_failed says how
+ * many failed), FV_ERR_BUSY when another run holds the lock, FV_ERR_INTERRUPTED when stopped, FV_ERR_IO when
+ * an image or journal line could not be written (disk full), or the renderer's error. Warnings about the
+ * journals (a torn last line moved aside, corrupt lines) go to o->progress, else stderr. */
 fv_status fv_batch_run(fv_model *m, const fv_joblist *jobs, const fv_batch_opts *o, fv_batch_stats *stats);
 
 #endif

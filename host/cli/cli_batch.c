@@ -1,7 +1,8 @@
 /* The batch commands of the CLI: `--batch JOBS` (= `render --batch JOBS`: resumable, sharded), `appendix`
  * (the article's appendix as jobs: render them or write the job file) and `gallery` (HTML pages from a
  * run's folder).
- * Exit codes: 0 done, 1 failed, 2 bad usage or bad job lines, 3 some images failed (NaN), 4 interrupted. */
+ * Exit codes: 0 done, 1 failed, 2 bad usage or bad job lines, 3 some images failed (NaN), 4 interrupted,
+ * 5 another run holds the output folder and shard (nothing was done). */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 
 #include "app/batch.h"
 #include "app/gallery.h"
+#include "app/journal.h"
 #include "cli.h"
+#include "core/fsutil.h"
 
 /* ---------- the options ---------- */
 
@@ -99,17 +102,35 @@ static fv_job_defaults job_defaults(const cli_render *r)
     return d;
 }
 
-/* Shard, signals, progress, then the run; exit 0 done, 3 some images failed, 4 interrupted, 1 error. */
-static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b, fv_model *m, fv_joblist *jl)
+/* The run's shard and its lock on the output folder, taken before any work (the model is not even loaded):
+ * a second run into the same folder and shard stops at once with exit 5 and one line naming the holder. */
+typedef struct run_slot {
+    int k, n;
+    fv_run_lock *lock;
+} run_slot;
+
+static int take_slot(const cli_common *c, const cli_batch *b, run_slot *s)
 {
-    int k = 0, n = 0;
-    if (b->shard) {
-        if (fv_shard_parse(b->shard, &k, &n) != FV_OK) {
-            fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
-            return 2;
-        }
-        fv_jobs_shard(jl, k, n);
+    s->k = s->n = 0;
+    s->lock = NULL;
+    if (b->shard && fv_shard_parse(b->shard, &s->k, &s->n) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+        return 2;
     }
+    const char *out = c->output ? c->output : "out";
+    fv_status st = fv_mkdirs(out);
+    if (st == FV_OK) st = fv_run_lock_take(out, s->k, s->n, &s->lock);
+    if (st == FV_OK) return 0;
+    fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
+    return st == FV_ERR_BUSY ? 5 : 1;
+}
+
+/* Shard, progress, then the run; exit 0 done, 3 some images failed, 4 interrupted, 1 error. */
+static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b, const run_slot *slot, fv_model *m,
+                    fv_joblist *jl)
+{
+    const int k = slot->k, n = slot->n;
+    if (n > 0) fv_jobs_shard(jl, k, n);
     const char *out = c->output ? c->output : "out";
     fv_backend_kind be;
     const char *notice;
@@ -118,7 +139,7 @@ static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b
         return 1;
     }
     if (notice) fprintf(stderr, "%s\n", notice);
-    fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path};
+    fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path, 1};
     int rc = cli_open_backend(c, &o.render.backend_instance); /* one instance for every pass */
     if (rc) return rc;
     char jpath[4200];
@@ -147,27 +168,34 @@ int cli_run_batch(const cli_common *c, const cli_render *r, const cli_batch *b, 
         return usage_error("--batch takes no objectives on the command line (got '%s'); they go in the job file",
                            pos[0]);
     catch_signals();
-    fv_model *m;
-    int rc = load_model(c, &m);
+    run_slot slot;
+    int rc = take_slot(c, b, &slot);
     if (rc) return rc;
+    fv_model *m;
+    if ((rc = load_model(c, &m))) {
+        fv_run_lock_release(slot.lock);
+        return rc;
+    }
     fv_job_defaults d = job_defaults(r);
     fv_joblist jl = {0, 0, NULL};
     fv_status ps = fv_jobs_parse_file(b->jobs, m, &d, b->skip_invalid, stderr, &jl);
     if (ps != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s; nothing rendered\n", fv_last_error());
-        fv_model_free(m);
-        return ps == FV_ERR_ARG ? 2 : 1;
+        rc = ps == FV_ERR_ARG ? 2 : 1;
+    } else {
+        rc = run_jobs(c, r, b, &slot, m, &jl);
     }
-    rc = run_jobs(c, r, b, m, &jl);
     fv_jobs_free(&jl);
     fv_model_free(m);
+    fv_run_lock_release(slot.lock);
     return rc;
 }
 
 /* ---------- appendix ---------- */
 
 /* The appendix's jobs written to --write-jobs, or rendered. */
-static int appendix(const cli_common *c, const cli_render *r, const cli_batch *b, const appendix_opts *o, fv_model *m)
+static int appendix(const cli_common *c, const cli_render *r, const cli_batch *b, const appendix_opts *o,
+                    const run_slot *slot, fv_model *m)
 {
     char buf[1024];
     const char *layers[64];
@@ -185,7 +213,7 @@ static int appendix(const cli_common *c, const cli_render *r, const cli_batch *b
     if (o->channels > 0) fv_jobs_first_channels(&jl, o->channels);
     int images = 0;
     for (int i = 0; i < jl.n; i++) images += jl.jobs[i].diversity > 1 ? jl.jobs[i].diversity : 1;
-    if (!o->write_jobs) rc = run_jobs(c, r, b, m, &jl);
+    if (!o->write_jobs) rc = run_jobs(c, r, b, slot, m, &jl);
     else if (fv_jobs_write(o->write_jobs, &jl) != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         rc = 1;
@@ -208,11 +236,17 @@ int cmd_appendix(const cli_argv *a)
     int npos, rc = cli_parse(a, use, 4, &pos, &npos);
     free(pos);
     if (rc) return rc;
-    if (!o.write_jobs) catch_signals();
+    run_slot slot = {0, 0, NULL};
+    if (!o.write_jobs) {
+        catch_signals();
+        if ((rc = take_slot(&c, &b, &slot))) return rc;
+    }
     fv_model *m;
-    if ((rc = load_model(&c, &m))) return rc;
-    rc = appendix(&c, &r, &b, &o, m);
-    fv_model_free(m);
+    if ((rc = load_model(&c, &m)) == 0) {
+        rc = appendix(&c, &r, &b, &o, &slot, m);
+        fv_model_free(m);
+    }
+    fv_run_lock_release(slot.lock);
     return rc;
 }
 

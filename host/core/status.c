@@ -22,6 +22,7 @@ const char *fv_status_str(fv_status s)
     case FV_ERR_BACKEND: return "backend error";
     case FV_ERR_NUMERIC: return "non-finite value";
     case FV_ERR_INTERRUPTED: return "interrupted";
+    case FV_ERR_BUSY: return "busy";
     }
     return "unknown status";
 }

@@ -24,6 +24,7 @@ typedef enum fv_status {
     FV_ERR_BACKEND,     /* a backend library call failed */
     FV_ERR_NUMERIC,     /* NaN or Inf appeared */
     FV_ERR_INTERRUPTED, /* stopped on request (SIGINT/SIGTERM) */
+    FV_ERR_BUSY,        /* another run holds what this one needs (a batch output folder and shard) */
 } fv_status;
 
 const char *fv_status_str(fv_status s);
@@ -39,7 +40,10 @@ typedef enum fv_model_kind {
 
 typedef struct fv_model fv_model;
 
+/* Also checks the file against the published model files featvis-cuda knows (models/known.c): one warning line
+ * on stderr when its name or content claims to be one of them but its hash differs; NaN/Inf weights fail. */
 fv_status fv_model_load(const char *path, fv_model_kind kind, fv_model **out);
+const char *fv_model_sha256(const fv_model *m); /* SHA-256 of the file loaded, 64 lowercase hex digits */
 void fv_model_free(fv_model *m);
 const char *fv_model_name(const fv_model *m); /* "InceptionV1_caffe" or "InceptionV1" */
 int fv_model_num_classes(const fv_model *m);

@@ -10,7 +10,14 @@ set -uo pipefail
 bin=$1
 weights=$2
 work=$(mktemp -d /tmp/fv_batch_test.XXXXXX)
-trap 'umount "$work/full" 2> /dev/null; rm -rf "$work"' EXIT
+# Every process this script starts is its own background job, killed here by its own pid if still running.
+cleanup() {
+  for p in $(jobs -p); do kill -9 "$p" 2> /dev/null; done
+  wait 2> /dev/null
+  umount "$work/full" 2> /dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 export OMP_WAIT_POLICY=passive
 pass=0
 fail=0
