@@ -40,9 +40,13 @@ static void caption(cairo_t *cr, const char *text, double x, double y, double wi
     const char *p = text;
     for (int ln = 0; ln < 2 && *p; ln++) {
         size_t k = strlen(p);
+        if (k > sizeof line - 4) k = sizeof line - 4; /* room for "..." and the NUL */
         cairo_text_extents_t ext;
         for (;; k--) {
-            snprintf(line, sizeof line, "%.*s%s", (int)k, p, ln == 1 && k < strlen(p) ? "..." : "");
+            size_t len = k;
+            memcpy(line, p, k);
+            if (ln == 1 && k < strlen(p)) memcpy(line + len, "...", 3), len += 3;
+            line[len] = 0;
             cairo_text_extents(cr, line, &ext);
             if (ext.x_advance <= width || k <= 1) break;
         }
