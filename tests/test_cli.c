@@ -2,7 +2,7 @@
  * bad flags, bad objectives and unreadable files, and real runs of classify, activations and render
  * (PNG with its tEXt metadata, --json lines); the --batch short form; the same provenance keys in every
  * PNG of render, --batch, interpolate and figures. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <glob.h>
 #include <jansson.h>
@@ -44,7 +44,26 @@ static int count_lines(const char *s)
 }
 
 static char W[1200];
-static void setup(void) { snprintf(W, sizeof W, "--weights %s", fv_test_weights()); }
+/* Each test process works in a folder of its own (removed when it ends), so two test runs on one machine never
+ * meet in /tmp; the shared folder is made absolute first, since the working directory changes. */
+static char g_dir[64];
+
+static void remove_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+}
+
+static void setup(void)
+{
+    char shared[4096];
+    if (realpath(fv_test_shared("."), shared)) setenv("FV_SHARED_DIR", shared, 1);
+    snprintf(W, sizeof W, "--weights %s", fv_test_weights());
+    snprintf(g_dir, sizeof g_dir, "/tmp/fv_test_cli.XXXXXX");
+    cr_assert(mkdtemp(g_dir) && chdir(g_dir) == 0, "cannot make a working folder");
+    atexit(remove_dir);
+}
 
 Test(cli, help_and_version)
 {
@@ -107,7 +126,7 @@ Test(cli, classify_the_cat, .init = setup)
 Test(cli, activations_to_npy, .init = setup)
 {
     char out[4096], args[2048];
-    const char *path = "/tmp/fv_test_cli_act.npy";
+    const char *path = "fv_test_cli_act.npy";
     unlink(path);
     snprintf(args, sizeof args, "activations %s --layer mixed3a -o %s %s", FV_TEST_CAT, path, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
@@ -125,7 +144,7 @@ Test(cli, activations_to_npy, .init = setup)
 Test(cli, render_writes_png_with_metadata, .init = setup)
 {
     char out[8192], args[2048];
-    const char *png = "/tmp/fv_test_cli_render.png";
+    const char *png = "fv_test_cli_render.png";
     unlink(png);
     snprintf(args, sizeof args, "render -mixed3a:5 --size 48 --steps 3 --seed 7 --backend cpu -o %s %s", png, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
@@ -150,8 +169,8 @@ Test(cli, render_writes_png_with_metadata, .init = setup)
 Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
 {
     char out[16384], args[2048];
-    const char *dir = "/tmp/fv_test_cli_dir";
-    system("rm -rf /tmp/fv_test_cli_dir");
+    const char *dir = "fv_test_cli_dir";
+    system("rm -rf fv_test_cli_dir");
     snprintf(args, sizeof args,
              "render mixed3a:5 'mixed3a:6+0.5*mixed3a:7' --diversity 2 --size 32 --steps 2 --json -o %s %s", dir, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
@@ -159,11 +178,11 @@ Test(cli, render_json_and_diversity_into_a_folder, .init = setup)
     for (const char *s = out; (s = strstr(s, "{\"objective\": ")); s++) objects++;
     cr_assert_eq(objects, 4, "%s", out);
     cr_assert(strstr(out, "\"objective_first\": ") && strstr(out, "\"seed\": 0"), "%s", out);
-    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_5_div0.png", R_OK), 0, "%s", out);
-    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_5_div1.png", R_OK), 0, "%s", out);
-    cr_assert_eq(access("/tmp/fv_test_cli_dir/mixed3a_6+0.5_mixed3a_7_div1.png", R_OK), 0, "%s", out);
+    cr_assert_eq(access("fv_test_cli_dir/mixed3a_5_div0.png", R_OK), 0, "%s", out);
+    cr_assert_eq(access("fv_test_cli_dir/mixed3a_5_div1.png", R_OK), 0, "%s", out);
+    cr_assert_eq(access("fv_test_cli_dir/mixed3a_6+0.5_mixed3a_7_div1.png", R_OK), 0, "%s", out);
     /* a single-file -o with several images is refused before any work */
-    snprintf(args, sizeof args, "render mixed3a:5 mixed3a:6 -o /tmp/x.png %s", W);
+    snprintf(args, sizeof args, "render mixed3a:5 mixed3a:6 -o x.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 2);
 }
 
@@ -172,10 +191,10 @@ Test(cli, backend_cuda_without_a_gpu, .init = setup)
 {
     char desc[256], out[8192], args[2048];
     if (fv_backend_probe(FV_BACKEND_CUDA, desc, sizeof desc) > 0) cr_skip_test("a GPU is present: %s", desc);
-    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 --backend cuda -o /tmp/fv_test_cli_cuda.png %s", W);
+    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 --backend cuda -o fv_test_cli_cuda.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
     cr_assert(strstr(out, "--backend cuda") && count_lines(out) == 1, "%s", out);
-    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 -o /tmp/fv_test_cli_auto.png %s", W);
+    snprintf(args, sizeof args, "render mixed3a:1 --size 32 --steps 1 -o fv_test_cli_auto.png %s", W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "backend cpu"), "%s", out);
 }
@@ -205,14 +224,14 @@ Test(cli, cuda_flags_are_checked_options, .init = setup)
 Test(cli, figures_writes_contact_sheets, .init = setup, .timeout = 300)
 {
     char out[16384], args[2048];
-    system("rm -rf /tmp/fv_test_cli_figures");
-    snprintf(args, sizeof args, "figures mixed3a:5 --size 32 --steps 2 -o /tmp/fv_test_cli_figures %s", W);
+    system("rm -rf fv_test_cli_figures");
+    snprintf(args, sizeof args, "figures mixed3a:5 --size 32 --steps 2 -o fv_test_cli_figures %s", W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     const char *names[5] = {"objectives", "diversity", "interaction", "regularisation", "interpolation"};
     const int cells[5] = {5, 5, 5, 4, 6}; /* columns of each sheet (regularisation: 2 rows of 4) */
     for (int i = 0; i < 5; i++) {
         char path[256];
-        snprintf(path, sizeof path, "/tmp/fv_test_cli_figures/%s.png", names[i]);
+        snprintf(path, sizeof path, "fv_test_cli_figures/%s.png", names[i]);
         fv_image img;
         cr_assert_eq(fv_image_read_png(path, &img), FV_OK, "%s: %s", path, fv_last_error());
         cr_assert_eq(img.w, 8 + cells[i] * (160 + 8), "%s is %d px wide", names[i], img.w);
@@ -259,17 +278,17 @@ static json_t *journal_objects(const char *path)
 Test(cli, batch_short_form_is_render_batch, .init = setup, .timeout = 300)
 {
     char out[16384], out2[16384], args[2048];
-    const char *d = "/tmp/fv_test_cli_bshort";
-    system("rm -rf /tmp/fv_test_cli_bshort && mkdir -p /tmp/fv_test_cli_bshort");
-    write_file("/tmp/fv_test_cli_bshort/jobs.txt", "mixed3a:5\nmixed3a:6 seed=3\n");
+    const char *d = "fv_test_cli_bshort";
+    system("rm -rf fv_test_cli_bshort && mkdir -p fv_test_cli_bshort");
+    write_file("fv_test_cli_bshort/jobs.txt", "mixed3a:5\nmixed3a:6 seed=3\n");
     snprintf(args, sizeof args, "--batch %s/jobs.txt -o %s/short --size 32 --steps 2 --backend cpu %s", d, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     snprintf(args, sizeof args, "render --batch %s/jobs.txt -o %s/long --size 32 --steps 2 --backend cpu %s", d, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     /* the same images, byte for byte, under the same names, and the same journal */
     glob_t gs, gl;
-    batch_pngs("/tmp/fv_test_cli_bshort/short", &gs);
-    batch_pngs("/tmp/fv_test_cli_bshort/long", &gl);
+    batch_pngs("fv_test_cli_bshort/short", &gs);
+    batch_pngs("fv_test_cli_bshort/long", &gl);
     cr_assert_eq(gs.gl_pathc, 2);
     cr_assert_eq(gl.gl_pathc, 2);
     for (size_t i = 0; i < gs.gl_pathc; i++) {
@@ -280,8 +299,8 @@ Test(cli, batch_short_form_is_render_batch, .init = setup, .timeout = 300)
         cr_assert_eq(system(cmp), 0, "%s and %s differ", gs.gl_pathv[i], gl.gl_pathv[i]);
     }
     globfree(&gs), globfree(&gl);
-    json_t *js = journal_objects("/tmp/fv_test_cli_bshort/short/journal.jsonl");
-    json_t *jl = journal_objects("/tmp/fv_test_cli_bshort/long/journal.jsonl");
+    json_t *js = journal_objects("fv_test_cli_bshort/short/journal.jsonl");
+    json_t *jl = journal_objects("fv_test_cli_bshort/long/journal.jsonl");
     cr_assert_eq(json_array_size(js), 2);
     char *ss = json_dumps(js, JSON_SORT_KEYS), *sl = json_dumps(jl, JSON_SORT_KEYS);
     cr_assert(json_equal(js, jl), "journals differ:\n%s\n%s", ss, sl);
@@ -291,33 +310,33 @@ Test(cli, batch_short_form_is_render_batch, .init = setup, .timeout = 300)
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "0 rendered now, 2 already done"), "%s", out);
     /* bad job lines: the same report and exit code 2 either way */
-    write_file("/tmp/fv_test_cli_bshort/bad.txt", "mixed3a:5\nmixed9z:1\n");
+    write_file("fv_test_cli_bshort/bad.txt", "mixed3a:5\nmixed9z:1\n");
     snprintf(args, sizeof args, "--batch %s/bad.txt -o %s/bad %s", d, d, W);
     cr_assert_eq(run(args, out, sizeof out), 2, "%s", out);
-    cr_assert(strstr(out, "/tmp/fv_test_cli_bshort/bad.txt:2: ") && strstr(out, "mixed9z"), "%s", out);
+    cr_assert(strstr(out, "fv_test_cli_bshort/bad.txt:2: ") && strstr(out, "mixed9z"), "%s", out);
     snprintf(args, sizeof args, "render --batch %s/bad.txt -o %s/bad %s", d, d, W);
     cr_assert_eq(run(args, out2, sizeof out2), 2, "%s", out2);
     cr_assert_str_eq(out, out2);
-    cr_assert_eq(access("/tmp/fv_test_cli_bshort/bad/journal.jsonl", F_OK), -1, "bad jobs rendered something");
+    cr_assert_eq(access("fv_test_cli_bshort/bad/journal.jsonl", F_OK), -1, "bad jobs rendered something");
 }
 
 Test(cli, batch_with_another_command_or_objectives_is_bad_usage, .init = setup)
 {
     char out[4096], args[2048];
-    snprintf(args, sizeof args, "classify --batch /tmp/fv_no_jobs.txt %s", W);
+    snprintf(args, sizeof args, "classify --batch fv_no_jobs.txt %s", W);
     cr_assert_eq(run(args, out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--batch") && strstr(out, "does not go with 'classify'") && count_lines(out) == 1, "%s", out);
-    cr_assert_eq(run("appendix --batch /tmp/fv_no_jobs.txt", out, sizeof out), 2, "%s", out);
+    cr_assert_eq(run("appendix --batch fv_no_jobs.txt", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "does not go with 'appendix'") && count_lines(out) == 1, "%s", out);
     /* an objective beside --batch (short or long form): they belong in the job file */
-    cr_assert_eq(run("--batch /tmp/fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
+    cr_assert_eq(run("--batch fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "no objectives") && strstr(out, "'mixed3a:5'") && count_lines(out) == 1, "%s", out);
-    cr_assert_eq(run("render --batch /tmp/fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
+    cr_assert_eq(run("render --batch fv_no_jobs.txt mixed3a:5", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "no objectives") && count_lines(out) == 1, "%s", out);
     /* a missing job file: one line naming it, exit 1 (as render --batch) */
-    snprintf(args, sizeof args, "--batch /tmp/fv_no_jobs.txt -o /tmp/fv_test_cli_nojobs %s", W);
+    snprintf(args, sizeof args, "--batch fv_no_jobs.txt -o fv_test_cli_nojobs %s", W);
     cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
-    cr_assert(strstr(out, "/tmp/fv_no_jobs.txt") && count_lines(out) == 1, "%s", out);
+    cr_assert(strstr(out, "fv_no_jobs.txt") && count_lines(out) == 1, "%s", out);
 }
 
 Test(cli, help_shows_the_batch_short_form_first)
@@ -331,20 +350,20 @@ Test(cli, help_shows_the_batch_short_form_first)
 }
 
 /* No --weights, no FEATVIS_WEIGHTS and an empty cache: one line naming the cache file and how to get it. */
-Test(cli, missing_default_weights_names_the_fetch_command)
+Test(cli, missing_default_weights_names_the_fetch_command, .init = setup)
 {
     char out[4096];
-    system("rm -rf /tmp/fv_test_cli_nocache && mkdir -p /tmp/fv_test_cli_nocache");
-    cr_assert_eq(run_env("XDG_CACHE_HOME=/tmp/fv_test_cli_nocache FEATVIS_WEIGHTS=", "layers", out, sizeof out), 2,
+    system("rm -rf fv_test_cli_nocache && mkdir -p fv_test_cli_nocache");
+    cr_assert_eq(run_env("XDG_CACHE_HOME=fv_test_cli_nocache FEATVIS_WEIGHTS=", "layers", out, sizeof out), 2,
                  "%s", out);
-    cr_assert(count_lines(out) == 1 && strstr(out, "/tmp/fv_test_cli_nocache/featvis/bvlc_googlenet.caffemodel") &&
+    cr_assert(count_lines(out) == 1 && strstr(out, "fv_test_cli_nocache/featvis/bvlc_googlenet.caffemodel") &&
                   strstr(out, "models/fetch_weights.sh --model bvlc") && strstr(out, "--weights") &&
                   strstr(out, "FEATVIS_WEIGHTS"),
               "%s", out);
     /* FEATVIS_WEIGHTS naming a missing file: the variable is named, no download advice (it would not land there) */
-    cr_assert_eq(run_env("FEATVIS_WEIGHTS=/tmp/fv_test_cli_nocache/none.caffemodel", "layers", out, sizeof out), 2,
+    cr_assert_eq(run_env("FEATVIS_WEIGHTS=fv_test_cli_nocache/none.caffemodel", "layers", out, sizeof out), 2,
                  "%s", out);
-    cr_assert(count_lines(out) == 1 && strstr(out, "/tmp/fv_test_cli_nocache/none.caffemodel (FEATVIS_WEIGHTS)") &&
+    cr_assert(count_lines(out) == 1 && strstr(out, "fv_test_cli_nocache/none.caffemodel (FEATVIS_WEIGHTS)") &&
                   !strstr(out, "fetch_weights"),
               "%s", out);
 }
@@ -417,14 +436,14 @@ static int count_char(const char *s, char ch)
 Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout = 400)
 {
     char out[32768], args[2048], v[16384], ref[4096], got[4096];
-    const char *d = "/tmp/fv_test_cli_prov", *tiny = PROV_OPTS;
-    system("rm -rf /tmp/fv_test_cli_prov && mkdir -p /tmp/fv_test_cli_prov");
-    write_file("/tmp/fv_test_cli_prov/jobs.txt", "mixed3a:5\n");
+    const char *d = "fv_test_cli_prov", *tiny = PROV_OPTS;
+    system("rm -rf fv_test_cli_prov && mkdir -p fv_test_cli_prov");
+    write_file("fv_test_cli_prov/jobs.txt", "mixed3a:5\n");
 
     /* render: the common keys; --json carries the same settings */
     snprintf(args, sizeof args, "render mixed3a:5 --json %s -o %s/render %s", tiny, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
-    check_provenance("/tmp/fv_test_cli_prov/render/mixed3a_5.png", NULL, 0, ref, sizeof ref);
+    check_provenance("fv_test_cli_prov/render/mixed3a_5.png", NULL, 0, ref, sizeof ref);
     cr_assert(strstr(ref, "init=none"), "%s", ref);
     json_settings(out, got, sizeof got);
     cr_assert_str_eq(got, ref);
@@ -433,7 +452,7 @@ Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout 
     snprintf(args, sizeof args, "--batch %s/jobs.txt %s -o %s/batch %s", d, tiny, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     glob_t g;
-    batch_pngs("/tmp/fv_test_cli_prov/batch", &g);
+    batch_pngs("fv_test_cli_prov/batch", &g);
     cr_assert_eq(g.gl_pathc, 1);
     const char *bx[] = {"featvis:key"};
     check_provenance(g.gl_pathv[0], bx, 1, got, sizeof got);
@@ -441,7 +460,7 @@ Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout 
     fv_image_read_png_text(g.gl_pathv[0], "featvis:key", v, sizeof v);
     cr_assert(strstr(v, "mixed3a:5|size=32|steps=2|seed=0|preset=article"), "%s", v);
     globfree(&g);
-    read_text("/tmp/fv_test_cli_prov/batch/journal.jsonl", out, sizeof out);
+    read_text("fv_test_cli_prov/batch/journal.jsonl", out, sizeof out);
     json_settings(out, got, sizeof got);
     cr_assert_str_eq(got, ref);
 
@@ -469,7 +488,7 @@ Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout 
     /* figures (one sheet): + featvis:figure and featvis:cells; the objectives shown, one a line */
     snprintf(args, sizeof args, "figures mixed3a:5 --which objectives %s -o %s/fig %s", tiny, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
-    const char *sheet = "/tmp/fv_test_cli_prov/fig/objectives.png";
+    const char *sheet = "fv_test_cli_prov/fig/objectives.png";
     const char *fx[] = {"featvis:figure", "featvis:cells"};
     check_provenance(sheet, fx, 2, got, sizeof got);
     cr_assert_str_eq(got, ref);
@@ -488,19 +507,19 @@ Test(cli, every_png_carries_the_common_provenance_keys, .init = setup, .timeout 
 Test(cli, init_file_is_in_batch_provenance, .init = setup, .timeout = 300)
 {
     char out[16384], args[2048], png_settings[4096], got[4096], want[1200];
-    const char *d = "/tmp/fv_test_cli_provinit";
-    system("rm -rf /tmp/fv_test_cli_provinit && mkdir -p /tmp/fv_test_cli_provinit");
-    write_file("/tmp/fv_test_cli_provinit/jobs.txt", "mixed3a:5\n");
+    const char *d = "fv_test_cli_provinit";
+    system("rm -rf fv_test_cli_provinit && mkdir -p fv_test_cli_provinit");
+    write_file("fv_test_cli_provinit/jobs.txt", "mixed3a:5\n");
     snprintf(want, sizeof want, "init=%s", FV_TEST_CAT);
     snprintf(args, sizeof args, "--batch %s/jobs.txt --size 32 --steps 2 --backend cpu --init %s -o %s/batch %s", d,
              FV_TEST_CAT, d, W);
     cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
     glob_t g;
-    batch_pngs("/tmp/fv_test_cli_provinit/batch", &g);
+    batch_pngs("fv_test_cli_provinit/batch", &g);
     cr_assert_eq(fv_image_read_png_text(g.gl_pathv[0], "featvis:settings", png_settings, sizeof png_settings), FV_OK);
     globfree(&g);
     cr_assert(strstr(png_settings, want), "%s", png_settings);
-    read_text("/tmp/fv_test_cli_provinit/batch/journal.jsonl", out, sizeof out);
+    read_text("fv_test_cli_provinit/batch/journal.jsonl", out, sizeof out);
     json_settings(out, got, sizeof got);
     cr_assert_str_eq(got, png_settings);
 }
