@@ -5,6 +5,7 @@
 
 #include "app/contact.h"
 #include "io/image.h"
+#include "testutil.h"
 
 static void solid(fv_image *img, int w, int h, float r, float g, float b)
 {
@@ -24,7 +25,7 @@ Test(contact, grid_images_and_captions)
     solid(&b, 64, 48, 0, 0.5f, 1);
     solid(&c, 16, 16, 0, 1, 0);
     fv_sheet_cell cells[4] = {{&a, "red"}, {&b, "blue-ish, wider than tall"}, {NULL, "empty"}, {&c, NULL}};
-    const char *path = "/tmp/fv_test_contact.png";
+    const char *path = fv_test_tmp("contact.png");
     cr_assert_eq(fv_contact_sheet_write(path, "A title", 3, cells, 4, 64), FV_OK, "%s", fv_last_error());
     fv_image s;
     cr_assert_eq(fv_image_read_png(path, &s), FV_OK, "%s", fv_last_error());

@@ -327,7 +327,7 @@ static void write_tiny_inception5h(const char *path, const char *drop, int bad_c
 
 Test(inception5h, builds_from_a_graphdef_with_tf_semantics)
 {
-    const char *path = "/tmp/fv_test_tiny_inception5h.pb";
+    const char *path = fv_test_tmp("tiny_inception5h.pb");
     write_tiny_inception5h(path, NULL, 0);
     fv_model *m;
     cr_assert_eq(fv_model_load(path, FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());
@@ -371,7 +371,7 @@ Test(inception5h, builds_from_a_graphdef_with_tf_semantics)
  * bottom/right at 224 px, stride 2) agrees with the network's conv2d0_pre_relu. */
 Test(inception5h, first_conv_matches_direct_hwio_computation)
 {
-    const char *path = "/tmp/fv_test_tiny_inception5h_b.pb";
+    const char *path = fv_test_tmp("tiny_inception5h_b.pb");
     write_tiny_inception5h(path, NULL, 0);
     fv_model *m;
     cr_assert_eq(fv_model_load(path, FV_MODEL_INCEPTION_TF, &m), FV_OK, "%s", fv_last_error());
@@ -409,7 +409,7 @@ Test(inception5h, first_conv_matches_direct_hwio_computation)
 
 Test(inception5h, bad_graphs_give_clear_errors)
 {
-    const char *path = "/tmp/fv_test_tiny_inception5h_bad.pb";
+    const char *path = fv_test_tmp("tiny_inception5h_bad.pb");
     fv_model *m = NULL;
     write_tiny_inception5h(path, "mixed4b_pool", 0);
     cr_assert_neq(fv_model_load(path, FV_MODEL_AUTO, &m), FV_OK);
@@ -486,7 +486,7 @@ Test(objective, rejects_bad_text_with_reasons)
  * 4 jobs and 7 optimised images each = 38,388 images. The graph has the real widths, random weights. */
 Test(inception5h, appendix_expands_to_5484_channels_and_38388_images, .timeout = 120)
 {
-    const char *path = "/tmp/fv_test_inception5h_real_widths.pb";
+    const char *path = fv_test_tmp("inception5h_real_widths.pb");
     write_inception5h(path, NULL, 0, REAL5H, 64, 64, 192);
     fv_model *m;
     cr_assert_eq(fv_model_load(path, FV_MODEL_AUTO, &m), FV_OK, "%s", fv_last_error());

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/rng.h"
 #include "featvis/featvis.h"
@@ -33,6 +34,16 @@ static inline const char *fv_test_weights(void)
 }
 
 #define FV_TEST_CAT fv_test_shared("models/bvlc_googlenet/testdata/cat_224.png")
+
+/* A scratch file name of this test process (/tmp/fv_<pid>_<name>): two test runs on one machine never meet. */
+static inline const char *fv_test_tmp(const char *name)
+{
+    static char ring[8][512];
+    static unsigned next;
+    char *buf = ring[next++ % 8];
+    snprintf(buf, sizeof ring[0], "/tmp/fv_%ld_%s", (long)getpid(), name);
+    return buf;
+}
 
 /* A CPU backend instance for tests that drive a plan or a render state directly: opened on first use, kept for
  * the life of the test process. */
