@@ -1,12 +1,15 @@
 /* Model-file front door: reads a whole file, decides whether it is a Caffe NetParameter or a TensorFlow
  * GraphDef (by its top-level protobuf fields, with the extension as a tie-breaker) and dispatches to
- * caffe_loader.c / tf_loader.c. */
+ * caffe_loader.c / tf_loader.c; then checks what they parsed (known.c: SHA-256 against the known published
+ * files, finite weights). */
 #include "modelfile.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "known.h"
 
 typedef enum sniff { SNIFF_UNKNOWN, SNIFF_CAFFE, SNIFF_GRAPHDEF } sniff;
 
@@ -93,6 +96,16 @@ static fv_status read_file(const char *path, uint8_t **buf, size_t *len)
     return FV_OK;
 }
 
+/* What every parsed file passes (known.h): its SHA-256 recorded, with a warning on stderr when it claims to be a
+ * known published file but is none of them; finite weights. */
+static fv_status vet(const char *path, const uint8_t *buf, size_t len, fv_modelfile **out)
+{
+    fv_status st = fv_known_check(path, buf, len, *out, stderr);
+    if (st == FV_OK) st = fv_modelfile_check_finite(path, *out);
+    if (st != FV_OK) fv_modelfile_free(*out), *out = NULL;
+    return st;
+}
+
 fv_status fv_modelfile_load(const char *path, fv_modelfile **out)
 {
     if (!path || !out) return fv_fail(FV_ERR_ARG, "fv_modelfile_load: null argument");
@@ -124,6 +137,7 @@ fv_status fv_modelfile_load(const char *path, fv_modelfile **out)
             }
         }
     }
+    if (st == FV_OK) st = vet(path, buf, len, out);
     free(buf);
     return st;
 }

@@ -52,6 +52,7 @@ void fv_model_free(fv_model *m)
 }
 
 const char *fv_model_name(const fv_model *m) { return m->name; }
+const char *fv_model_sha256(const fv_model *m) { return m->mf->sha256; }
 int fv_model_num_classes(const fv_model *m) { return m->nclasses; }
 int fv_model_num_layers(const fv_model *m) { return m->net.ntensors; }
 const char *fv_model_layer_name(const fv_model *m, int i) { return m->net.tensors[i].name; }

@@ -73,10 +73,12 @@ typedef struct fv_modelfile {
     char path[1024];
     int nlayers;
     fv_mf_layer *layers;
+    char sha256[65];     /* SHA-256 of the whole file, lowercase hex (models/known.c) */
 } fv_modelfile;
 
 /* Read a .caffemodel (either encoding) or a GraphDef .pb, deciding by content (and extension as a hint).
- * A truncated or corrupt file fails with FV_ERR_FORMAT and a message naming the file and what broke. */
+ * A truncated or corrupt file, or a NaN/Inf weight, fails with FV_ERR_FORMAT and a message naming the file and
+ * what broke. The file's SHA-256 is checked against the known published files (known.h: a warning on stderr). */
 fv_status fv_modelfile_load(const char *path, fv_modelfile **out);
 fv_status fv_caffe_load(const char *path, const uint8_t *buf, size_t len, fv_modelfile **out);
 fv_status fv_tf_load(const char *path, const uint8_t *buf, size_t len, fv_modelfile **out);

@@ -5,7 +5,7 @@
 # CUDA parts are simply not compiled.
 set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config libpng-dev libjpeg62-turbo-dev libfftw3-dev libopenblas-dev libprotobuf-c-dev
-      protobuf-c-compiler libjansson-dev libcairo2-dev libcriterion-dev python3 python3-numpy
+      protobuf-c-compiler libjansson-dev libcairo2-dev libssl-dev libcriterion-dev python3 python3-numpy
       chromium)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -448,6 +448,6 @@ int load_model(const cli_common *c, fv_model **m)
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         return 1;
     }
-    if (c->verbose) fprintf(stderr, "model: %s from %s\n", fv_model_name(*m), path);
+    if (c->verbose) fprintf(stderr, "model: %s from %s (sha256 %s)\n", fv_model_name(*m), path, fv_model_sha256(*m));
     return 0;
 }

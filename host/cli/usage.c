@@ -77,6 +77,6 @@ static const char *USAGE =
     "  --cudnn-find               benchmark every algorithm once per layer shape instead of cuDNN's heuristics\n"
     "  --cudnn-workspace-mib N    cap on cuDNN's workspace per convolution (default 1024)\n"
     "other:\n"
-    "  -v, --verbose (also logs cuDNN algorithm choices)   -h, --help   --version\n";
+    "  -v, --verbose (also logs the model file's SHA-256 and cuDNN algorithm choices)   -h, --help   --version\n";
 
 void cli_usage(FILE *f) { fputs(USAGE, f); }
