@@ -97,7 +97,7 @@ Test(backend_instance, cuda_without_a_gpu_fails_with_one_line)
 /* y = relu(x) and a 3x3 convolution through an instance, bit for bit the CPU twins' answers. */
 static void run_ops(fv_backend *be, const float *x, float *relu_out, float *conv_out)
 {
-    fv_conv_desc d = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 3};
+    fv_conv_desc d = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 3, 1, 1, 1};
     float wt[3 * 2 * 9], bias[3] = {0.1f, -0.2f, 0.3f};
     fv_test_fill(wt, 54, 7, -1, 1);
     fv_tensor tx = fv_tensor_make((float *)x, 2, 2, 5, 4);
@@ -131,7 +131,7 @@ Test(backend_instance, two_cpu_instances_coexist)
     fv_test_fill(x, 80, 3, -1, 1);
     run_ops(a, x, ra, ca);
     run_ops(b, x, rb, cb);
-    fv_conv_desc d = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 3};
+    fv_conv_desc d = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 3, 1, 1, 1};
     float wt[54], bias[3] = {0.1f, -0.2f, 0.3f}, *work = calloc(fv_conv2d_workspace_cpu(&d, 2, 5, 4), 4);
     fv_test_fill(wt, 54, 7, -1, 1);
     fv_tensor tx = fv_tensor_make(x, 2, 2, 5, 4);
@@ -202,7 +202,7 @@ Test(backend_checks, network_ops_refuse_alike)
     fv_test_fill(buf, 4096, 1, -1, 1);
     fv_tensor x = fv_tensor_make(buf, 1, 2, 6, 6), y = fv_tensor_make(buf + 100, 1, 2, 6, 6);
     fv_tensor small = fv_tensor_make(buf + 200, 1, 2, 5, 6), empty = fv_tensor_make(NULL, 1, 2, 6, 6);
-    fv_conv_desc cd = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 2}, badc = {{0, 3, 1, 1, 1, 1, 1, 1}, 2, 2};
+    fv_conv_desc cd = {{3, 3, 1, 1, 1, 1, 1, 1}, 2, 2, 1, 1, 1}, badc = {{0, 3, 1, 1, 1, 1, 1, 1}, 2, 2, 1, 1, 1};
     same_refusal("conv desc", take(fv_conv2d_fwd_cpu(&badc, x, buf, NULL, y, buf)),
                  CUDA_TWIN(fv_conv2d_fwd_cuda(NULL, &badc, x, buf, NULL, y, buf)));
     same_refusal("conv shape", take(fv_conv2d_bwd_data_cpu(&cd, small, buf, x, buf)),
@@ -211,7 +211,7 @@ Test(backend_checks, network_ops_refuse_alike)
                  CUDA_TWIN(fv_conv2d_fwd_cuda(NULL, &cd, x, NULL, NULL, y, buf)));
     same_refusal("relu", take(fv_relu_fwd_cpu(x, small)), CUDA_TWIN(fv_relu_fwd_cuda(NULL, x, small)));
     same_refusal("relu bwd", take(fv_relu_bwd_cpu(x, empty, y, 0)), CUDA_TWIN(fv_relu_bwd_cuda(NULL, x, empty, y, 0)));
-    fv_pool_desc pd = {{2, 2, 2, 2, 0, 0, 0, 0}, (fv_pool_kind)5};
+    fv_pool_desc pd = {{2, 2, 2, 2, 0, 0, 0, 0}, (fv_pool_kind)5, 0};
     same_refusal("pool kind", take(fv_pool_fwd_cpu(&pd, x, y)), CUDA_TWIN(fv_pool_fwd_cuda(NULL, &pd, x, y)));
     pd.kind = FV_POOL_MAX;
     fv_tensor py = fv_tensor_make(buf + 300, 1, 2, 3, 3);

@@ -37,7 +37,7 @@ typedef struct conv_case {
 /* Returns 0 when cuDNN does not support a forced algorithm for this shape (nothing compared), else 1. */
 static int conv_parity(const conv_case *c, int ycap_extra)
 {
-    fv_conv_desc d = {{c->k, c->k, c->s, c->s, c->pt, c->pl, c->pb, c->pr}, c->cin, c->cout};
+    fv_conv_desc d = {{c->k, c->k, c->s, c->s, c->pt, c->pl, c->pb, c->pr}, c->cin, c->cout, 1, 1, 1};
     const int oh = fv_window_out(c->h, c->k, c->s, c->pt, c->pb), ow = fv_window_out(c->w, c->k, c->s, c->pl, c->pr);
     const int ycap = c->cout + ycap_extra; /* y as a slice of a wider concat buffer */
     size_t nx = (size_t)c->n * c->cin * c->h * c->w, ny = (size_t)c->n * ycap * oh * ow;
@@ -195,7 +195,7 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
                               {7, 7, 1, 1, 0, 0, 0, 0}};
     for (int k = 0; k < 4; k++)
         for (int kind = 0; kind < 2; kind++) {
-            fv_pool_desc d = {wins[k], kind ? FV_POOL_AVG : FV_POOL_MAX};
+            fv_pool_desc d = {wins[k], kind ? FV_POOL_AVG : FV_POOL_MAX, 0};
             int H = k == 3 ? 7 : 14, oh = fv_window_out(H, d.win.kh, d.win.sh, d.win.pad_t, d.win.pad_b);
             pair x = mk(2, 5, H, H, 20, -1, 1), y = mk(2, 5, oh, oh, 21, -1, 1), dy = mk(2, 5, oh, oh, 22, -1, 1),
                  dx = mk(2, 5, H, H, 23, -1, 1);

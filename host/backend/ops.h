@@ -11,6 +11,11 @@
  *   lrn_fwd, lrn_bwd                     lrn.c            cuda/lrn.cu (cuDNN)
  *   fc_fwd, fc_bwd                       fc.c             cuda/fc.cu (cuBLAS)
  *   softmax_fwd, softmax_bwd             softmax.c        cuda/softmax.cu (cuDNN)
+ *   act_fwd, act_bwd                     act.c            kernels/act.cu
+ *   binary_fwd, binary_bwd               binary.c         kernels/binary.cu
+ *   affine_fwd, affine_bwd               affine.c         kernels/affine.cu
+ *   pad_fwd, pad_bwd                     pad.c            kernels/pad.cu
+ *   copy_fwd, copy_bwd                   copy.c           kernels/copy.cu
  *   fft_plan_*, spectrum_*, image_to_spectrum  fft.c      cuda/fft.cu (cuFFT)
  *   colour_fwd, colour_bwd               colour.c         kernels/colour.cu
  *   resample_fwd, resample_bwd           resample.c       kernels/resample.cu
@@ -55,18 +60,48 @@ typedef struct fv_window {
 /* Output extent along one axis: (in + lo + hi - k) / s + 1. */
 static inline int fv_window_out(int in, int k, int s, int lo, int hi) { return (in + lo + hi - k) / s + 1; }
 
+/* groups: cin and cout are multiples of it; the weights are (cout, cin/groups, kh, kw) and output channel o
+ * reads input channels [g*cin/groups, (g+1)*cin/groups) of its group g = o / (cout/groups) (groups = cin =
+ * cout: depthwise). dil_h, dil_w: tap (r, q) reads input row y*sh - pad_t + r*dil_h (and columns alike), the
+ * effective window is (kh-1)*dil_h+1 high. 0 in any of the three means 1 (older callers leave them unset). */
 typedef struct fv_conv_desc {
     fv_window win;
     int cin, cout;
+    int groups, dil_h, dil_w;
 } fv_conv_desc;
 
 typedef enum fv_pool_kind { FV_POOL_MAX = 0, FV_POOL_AVG = 1 } fv_pool_kind;
 
-/* Padded positions never win a max; an average divides by the number of in-image positions. */
+/* Padded positions never win a max. An average divides by the number of in-image positions, or with
+ * count_pad != 0 (ONNX count_include_pad=1) by the number of positions inside the input plus its explicit
+ * padding (pad_t/l/b/r; as onnxruntime counts it: what lies beyond that, from ceil-mode rounding, is not
+ * counted). */
 typedef struct fv_pool_desc {
     fv_window win;
     fv_pool_kind kind;
+    int count_pad;
 } fv_pool_desc;
+
+/* Pointwise activations (ONNX): LEAKY y = x >= 0 ? x : a*x; CLIP y = min(max(x, a), b) (ReLU6: a=0, b=6);
+ * SIGMOID y = 1/(1+e^-x); HARDSIGMOID y = max(0, min(1, a*x + b)) (ONNX defaults a=0.2, b=0.5);
+ * HARDSWISH y = x * max(0, min(1, x/6 + 1/2)). At a kink the derivative is the one-sided one of the branch
+ * the forward's comparison picks (CLIP: 1 for a <= x <= b, else 0; the others alike). */
+typedef enum fv_act_kind {
+    FV_ACT_LEAKY = 1,
+    FV_ACT_CLIP,
+    FV_ACT_SIGMOID,
+    FV_ACT_HARDSIGMOID,
+    FV_ACT_HARDSWISH,
+} fv_act_kind;
+
+typedef struct fv_act_desc {
+    fv_act_kind kind;
+    float a, b;
+} fv_act_desc;
+
+/* Elementwise binary ops with broadcasting: a is (n, c, h, w); b is the same shape, or (n, c, 1, 1), or
+ * (n, 1, 1, 1) (b broadcast over what it lacks: residual additions, squeeze-excitation scales). */
+typedef enum fv_binary_kind { FV_BINARY_ADD = 1, FV_BINARY_MUL } fv_binary_kind;
 
 /* Across-channel LRN: y_c = x_c * (k + alpha * sum_{c' in window(c)} x_c'^2) ^ -beta, window of `size`
  * channels centred on c (size odd). Caffe's alpha is divided by size before it gets here; TensorFlow's
@@ -110,6 +145,31 @@ fv_status fv_fc_bwd_cpu(fv_tensor dy, const float *wt, fv_tensor dx);
 /* Softmax over channels (per image and position). */
 fv_status fv_softmax_fwd_cpu(fv_tensor x, fv_tensor y);
 fv_status fv_softmax_bwd_cpu(fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* y = act(x) (fv_act_desc); x and y may be the same view. dx += act'(x) * dy. */
+fv_status fv_act_fwd_cpu(const fv_act_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_act_bwd_cpu(const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx);
+
+/* y = a + b or a * b (fv_binary_kind; b may be broadcast, see there). y may be a's view, never b's.
+ * Backward: da += d/da, db += the sum over what b was broadcast over; either of da, db may have data NULL
+ * (that input needs no gradient: a constant or the network input). */
+fv_status fv_binary_fwd_cpu(fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y);
+fv_status fv_binary_bwd_cpu(fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da, fv_tensor db);
+
+/* Per-channel affine y = x * scale[c] + shift[c] (an unfolded BatchNormalization, or Mul/Add/Sub/Div by a
+ * constant); shift may be NULL. dx += dy * scale[c]. */
+fv_status fv_affine_fwd_cpu(fv_tensor x, const float *scale, const float *shift, fv_tensor y);
+fv_status fv_affine_bwd_cpu(fv_tensor dy, const float *scale, fv_tensor dx);
+
+/* Constant padding (ONNX Pad, mode constant): y (n, c, h + pad_t + pad_b, w + pad_l + pad_r) holds x at
+ * (pad_t, pad_l) and `value` elsewhere; only the window's pad fields are read (>= 0). dx += the crop of dy. */
+fv_status fv_pad_fwd_cpu(const fv_window *pads, float value, fv_tensor x, fv_tensor y);
+fv_status fv_pad_bwd_cpu(const fv_window *pads, fv_tensor dy, fv_tensor dx);
+
+/* Copy with a reshape: y has x's floats per image in x's memory order (Flatten and Reshape to (n, k), k =
+ * c*h*w; Identity; Dropout at inference; a tensor written into a concatenation's slice). dx += dy, alike. */
+fv_status fv_copy_fwd_cpu(fv_tensor x, fv_tensor y);
+fv_status fv_copy_bwd_cpu(fv_tensor dy, fv_tensor dx);
 
 /* ---------- parameterisation ops (host/cpu/) ---------- */
 

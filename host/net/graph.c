@@ -12,6 +12,7 @@ fv_status fv_net_init(fv_net *net)
     memset(net, 0, sizeof *net);
     net->id = next_id++;
     net->input = net->logits = net->probs = -1;
+    net->std[0] = net->std[1] = net->std[2] = 1.0f;
     net->cap_tensors = 256;
     net->cap_nodes = 256;
     net->tensors = calloc(net->cap_tensors, sizeof *net->tensors);
@@ -151,6 +152,22 @@ fv_status fv_net_node_window(const fv_net_node *nd, int hin, int win, fv_window 
         if (tot < 0) tot = 0;
         wd->pad_l = tot / 2;
         wd->pad_r = tot - tot / 2;
+        break;
+    }
+    case FV_PADRULE_EXPLICIT4:
+        wd->pad_t = nd->pad_h, wd->pad_l = nd->pad_w, wd->pad_b = nd->pad_b, wd->pad_r = nd->pad_r;
+        break;
+    case FV_PADRULE_CEIL4: {
+        /* ONNX ceil_mode: the output rounds up, but no window may start in the end padding or beyond it */
+        int in[2] = {hin, win}, k[2] = {nd->kh, nd->kw}, s[2] = {nd->sh, nd->sw};
+        int lo[2] = {nd->pad_h, nd->pad_w}, hi[2] = {nd->pad_b, nd->pad_r};
+        for (int a = 0; a < 2; a++) {
+            int o = ceil_div(in[a] + lo[a] + hi[a] - k[a], s[a]) + 1;
+            if ((o - 1) * s[a] >= in[a] + lo[a]) o--;
+            int need = (o - 1) * s[a] + k[a] - in[a] - lo[a];
+            if (need > hi[a]) hi[a] = need; /* the rounded-up window's overhang reads as padding */
+        }
+        wd->pad_t = lo[0], wd->pad_l = lo[1], wd->pad_b = hi[0], wd->pad_r = hi[1];
         break;
     }
     case FV_PADRULE_VALID: break;

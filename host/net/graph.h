@@ -16,6 +16,11 @@ typedef enum fv_node_kind {
     FV_NODE_LRN,
     FV_NODE_FC,
     FV_NODE_SOFTMAX,
+    FV_NODE_ACT,     /* act: LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish */
+    FV_NODE_BINARY,  /* in (op) in2, in2 broadcast (bin): Add, Mul */
+    FV_NODE_AFFINE,  /* x * w[c] + b[c] (cout floats each; b may be NULL) */
+    FV_NODE_PAD,     /* constant padding pad_h/pad_w (top/left) and pad_b/pad_r with pad_value */
+    FV_NODE_COPY,    /* a copy; flatten != 0: to (c*h*w, 1, 1) (Flatten, Reshape to 2-D) */
 } fv_node_kind;
 
 /* How a window's padding follows from the input size. */
@@ -25,6 +30,8 @@ typedef enum fv_pad_rule {
     FV_PADRULE_SAME,         /* TensorFlow SAME */
     FV_PADRULE_VALID,        /* TensorFlow VALID */
     FV_PADRULE_GLOBAL,       /* a window as large as the input (the classifier's average pool) */
+    FV_PADRULE_EXPLICIT4,    /* pad_h (top), pad_w (left), pad_b, pad_r; output rounds down (ONNX pads) */
+    FV_PADRULE_CEIL4,        /* the same four pads, output rounds up (ONNX ceil_mode = 1) */
 } fv_pad_rule;
 
 typedef struct fv_net_tensor {
@@ -39,13 +46,20 @@ typedef struct fv_net_node {
     fv_node_kind kind;
     char name[FV_NAME_MAX];
     int in, out; /* tensor ids */
-    /* CONV and POOL */
-    int kh, kw, sh, sw, pad_h, pad_w;
+    int in2;     /* BINARY: the second operand's tensor id (the one broadcast); unused (0) otherwise */
+    /* CONV and POOL (and PAD: pad_h, pad_w, pad_b, pad_r) */
+    int kh, kw, sh, sw, pad_h, pad_w, pad_b, pad_r;
     fv_pad_rule rule;
+    int groups, dil_h, dil_w;    /* CONV (0 means 1) */
     fv_pool_kind pool;
+    int count_pad;               /* POOL average: count_include_pad */
     fv_lrn_desc lrn;
-    int cin, cout;               /* CONV, FC */
-    const float *w, *b;          /* host weights, owned by the model file */
+    fv_act_desc act;             /* ACT */
+    fv_binary_kind bin;          /* BINARY */
+    float pad_value;             /* PAD */
+    int flatten;                 /* COPY */
+    int cin, cout;               /* CONV, FC (cin: per image, c*h*w of its input), AFFINE (cout = channels) */
+    const float *w, *b;          /* host weights, owned by the model (file) */
 } fv_net_node;
 
 typedef struct fv_net {
@@ -55,9 +69,10 @@ typedef struct fv_net {
     fv_net_node *nodes;
     int input;          /* tensor id of the preprocessed network input (3 channels) */
     int logits, probs;  /* tensor ids, -1 if absent */
-    /* model input from RGB [0,1]: in[c] = rgb[perm[c]] * scale - mean[c] */
+    /* model input from RGB [0,1]: in[c] = (rgb[perm[c]] * scale - mean[c]) / std[c] (std 1 for the InceptionV1
+     * graphs; an ONNX model's from --preprocess, --mean, --std, --range) */
     int perm[3];
-    float scale, mean[3];
+    float scale, mean[3], std[3];
 } fv_net;
 
 fv_status fv_net_init(fv_net *net);

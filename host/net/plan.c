@@ -304,6 +304,11 @@ static fv_status node_forward(fv_plan *p, int i)
     case FV_NODE_LRN: return fv_lrn_fwd(be, &nd->lrn, x, y);
     case FV_NODE_FC: return fv_fc_fwd(be, x, p->dw[i], p->db[i], nd->cout, y);
     case FV_NODE_SOFTMAX: return fv_softmax_fwd(be, x, y);
+    case FV_NODE_ACT:
+    case FV_NODE_BINARY:
+    case FV_NODE_AFFINE:
+    case FV_NODE_PAD:
+    case FV_NODE_COPY: break; /* (issue 13: the ONNX operators, in progress) */
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }
@@ -330,6 +335,11 @@ static fv_status node_backward(fv_plan *p, int i, int redirect)
     case FV_NODE_LRN: return fv_lrn_bwd(be, &nd->lrn, x, y, dy, dx);
     case FV_NODE_FC: return fv_fc_bwd(be, dy, p->dw[i], dx);
     case FV_NODE_SOFTMAX: return fv_softmax_bwd(be, y, dy, dx);
+    case FV_NODE_ACT:
+    case FV_NODE_BINARY:
+    case FV_NODE_AFFINE:
+    case FV_NODE_PAD:
+    case FV_NODE_COPY: break; /* (issue 13: the ONNX operators, in progress) */
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }
