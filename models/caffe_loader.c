@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "caffe.pb-c.h"
+#include "pbcheck.h"
 
 /* One layer of either encoding, seen through the fields both share. */
 typedef struct caffe_view {
@@ -130,25 +131,27 @@ static int strip_leading_ones(fv_mf_blob *b, int keep)
     return b->ndim == keep;
 }
 
+/* A kernel, stride or padding pair as the file declares it, checked against FV_MF_MAX_WINDOW before use. */
+static fv_status window_pair(const char *path, const char *lname, const char *what, uint32_t h, uint32_t w, int *oh,
+                             int *ow)
+{
+    if (h > FV_MF_MAX_WINDOW || w > FV_MF_MAX_WINDOW)
+        return fv_fail(FV_ERR_FORMAT, "%s: layer '%s': %s %" PRIu32 "x%" PRIu32 " is out of range (at most %d)", path,
+                       lname, what, h, w, FV_MF_MAX_WINDOW);
+    *oh = (int)h, *ow = (int)w;
+    return FV_OK;
+}
+
 /* Read two per-axis values the Caffe way: explicit _h/_w fields win, else 0, 1 or 2 repeated values. */
 static fv_status conv_pair(const char *path, const char *lname, const char *what, int has_hw, uint32_t h,
                            uint32_t w, size_t n, const uint32_t *v, int dflt, int *oh, int *ow)
 {
-    if (has_hw) {
-        *oh = (int)h, *ow = (int)w;
-    } else if (n == 0) {
-        *oh = *ow = dflt;
-    } else if (n == 1) {
-        *oh = *ow = (int)v[0];
-    } else if (n == 2) {
-        *oh = (int)v[0], *ow = (int)v[1];
-    } else {
+    if (!has_hw && n > 2)
         return fv_fail(FV_ERR_UNSUPPORTED, "%s: layer '%s': %zu %s values (only 2-D convolution is supported)",
                        path, lname, n, what);
-    }
-    if (*oh < 0 || *ow < 0)
-        return fv_fail(FV_ERR_FORMAT, "%s: layer '%s': bad %s %dx%d", path, lname, what, *oh, *ow);
-    return FV_OK;
+    if (!has_hw && n > 0) h = v[0], w = v[n - 1];
+    if (!has_hw && n == 0) h = w = (uint32_t)dflt;
+    return window_pair(path, lname, what, h, w, oh, ow);
 }
 
 static fv_status fill_conv(const char *path, const caffe_view *v, fv_mf_layer *L)
@@ -222,18 +225,14 @@ static fv_status fill_pool(const char *path, const caffe_view *v, fv_mf_layer *L
     const Caffe__PoolingParameter *p = v->pool;
     if (!p) return fv_fail(FV_ERR_FORMAT, "%s: layer '%s' (%s) has no pooling_param", path, L->name, L->type);
     L->global_pool = p->global_pooling;
-    if (p->has_kernel_h || p->has_kernel_w)
-        L->kh = (int)p->kernel_h, L->kw = (int)p->kernel_w;
-    else
-        L->kh = L->kw = (int)p->kernel_size;
-    if (p->has_stride_h || p->has_stride_w)
-        L->sh = (int)p->stride_h, L->sw = (int)p->stride_w;
-    else
-        L->sh = L->sw = (int)p->stride; /* proto default 1 */
-    if (p->has_pad_h || p->has_pad_w)
-        L->pad_h = (int)p->pad_h, L->pad_w = (int)p->pad_w;
-    else
-        L->pad_h = L->pad_w = (int)p->pad;
+    int hw = p->has_kernel_h || p->has_kernel_w;
+    FV_TRY(window_pair(path, L->name, "kernel", hw ? p->kernel_h : p->kernel_size, hw ? p->kernel_w : p->kernel_size,
+                       &L->kh, &L->kw));
+    hw = p->has_stride_h || p->has_stride_w; /* proto default stride 1 */
+    FV_TRY(window_pair(path, L->name, "stride", hw ? p->stride_h : p->stride, hw ? p->stride_w : p->stride, &L->sh,
+                       &L->sw));
+    hw = p->has_pad_h || p->has_pad_w;
+    FV_TRY(window_pair(path, L->name, "pad", hw ? p->pad_h : p->pad, hw ? p->pad_w : p->pad, &L->pad_h, &L->pad_w));
     if (!L->global_pool && (L->kh <= 0 || L->kw <= 0 || L->sh <= 0 || L->sw <= 0))
         return fv_fail(FV_ERR_FORMAT, "%s: layer '%s': pooling window %dx%d stride %dx%d (kernel_size missing?)",
                        path, L->name, L->kh, L->kw, L->sh, L->sw);
@@ -244,9 +243,12 @@ static fv_status fill_pool(const char *path, const caffe_view *v, fv_mf_layer *L
     return FV_OK;
 }
 
-static void fill_lrn(const caffe_view *v, fv_mf_layer *L)
+static fv_status fill_lrn(const char *path, const caffe_view *v, fv_mf_layer *L)
 {
     const Caffe__LRNParameter *p = v->lrn;
+    if (p && p->local_size > FV_MF_MAX_WINDOW)
+        return fv_fail(FV_ERR_FORMAT, "%s: layer '%s': local_size %" PRIu32 " is out of range (at most %d)", path,
+                       L->name, p->local_size, FV_MF_MAX_WINDOW);
     L->lrn_size = p ? (int)p->local_size : 5;
     L->lrn_alpha = p ? p->alpha : 1.0f;
     L->lrn_beta = p ? p->beta : 0.75f;
@@ -254,6 +256,7 @@ static void fill_lrn(const caffe_view *v, fv_mf_layer *L)
     L->lrn_alpha_is_mean = 1;
     /* Within-channel LRN normalises over a spatial window, which our LRN op does not do. */
     if (p && p->norm_region == CAFFE__LRNPARAMETER__NORM_REGION__WITHIN_CHANNEL) L->kind = FV_MF_OTHER;
+    return FV_OK;
 }
 
 static fv_status add_layer(const char *path, fv_modelfile *mf, const caffe_view *v)
@@ -277,7 +280,7 @@ static fv_status add_layer(const char *path, fv_modelfile *mf, const caffe_view 
     case FV_MF_CONV: FV_TRY(fill_conv(path, v, L)); break;
     case FV_MF_FC: FV_TRY(fill_fc(path, v, L)); break;
     case FV_MF_POOL: FV_TRY(fill_pool(path, v, L)); break;
-    case FV_MF_LRN: fill_lrn(v, L); break;
+    case FV_MF_LRN: FV_TRY(fill_lrn(path, v, L)); break;
     default: break;
     }
     if ((L->kind == FV_MF_CONV || L->kind == FV_MF_FC) && L->nblobs > 1) {
@@ -318,13 +321,16 @@ static void view_current(const Caffe__LayerParameter *l, caffe_view *v)
 fv_status fv_caffe_load(const char *path, const uint8_t *buf, size_t len, fv_modelfile **out)
 {
     *out = NULL;
+    FV_TRY(fv_pb_check_size(&caffe__net_parameter__descriptor, buf, len, path, NULL));
     Caffe__NetParameter *net = caffe__net_parameter__unpack(NULL, len, buf);
     if (!net) return fv_fail(FV_ERR_FORMAT, "%s: truncated or corrupt Caffe NetParameter (%zu bytes)", path, len);
     /* A file holding both encodings is one Caffe's upgrade left half done; the current one is authoritative. */
     int current = net->n_layer > 0;
     size_t n = current ? net->n_layer : net->n_layers;
-    if (n == 0) {
+    if (n == 0 || n > FV_MF_MAX_LAYERS) {
         caffe__net_parameter__free_unpacked(net, NULL);
+        if (n) return fv_fail(FV_ERR_FORMAT, "%s: Caffe NetParameter lists %zu layers (field '%s'); at most %d are read",
+                              path, n, current ? "layer" : "layers", FV_MF_MAX_LAYERS);
         return fv_fail(FV_ERR_FORMAT, "%s: Caffe NetParameter holds no layers (%zu bytes)", path, len);
     }
     fv_modelfile *mf = calloc(1, sizeof *mf);

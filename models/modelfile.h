@@ -44,6 +44,16 @@ typedef struct fv_mf_blob {
     float *data;
 } fv_mf_blob;
 
+/* The most layers (Caffe) or nodes (GraphDef) a model file may list: InceptionV1 has a few hundred. Refused
+ * before a record is allocated for each (about 2 KiB) and before the loaders' name lookups grow quadratic. */
+#define FV_MF_MAX_LAYERS 16384
+/* The most values one GraphDef Const may broadcast from a single float_val (the largest InceptionV1 weight
+ * has about a million). Values stored in the file are bounded by the file's size instead. */
+#define FV_MF_MAX_FILL ((size_t)1 << 24)
+/* The largest kernel, stride, padding or LRN window a layer may declare (InceptionV1's largest is 7): keeps
+ * every shape computation far inside int, and a model file from asking for absurd activation sizes. */
+#define FV_MF_MAX_WINDOW 1024
+
 typedef struct fv_mf_layer {
     char name[128];      /* Caffe layer name, or the TF op name we key on (see tf_loader.c) */
     char type[48];       /* the file's own type text ("Convolution", "Conv2D", "CONVOLUTION" for V1 enum) */

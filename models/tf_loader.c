@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbcheck.h"
 #include "tf_graph.pb-c.h"
 
 typedef struct tf_ctx {
@@ -141,6 +142,9 @@ static fv_status const_blob(const tf_ctx *t, const Tensorflow__NodeDef *c, fv_mf
     } else if (!(tp->n_float_val == count || (tp->n_float_val == 1 && count > 1))) {
         return fv_fail(FV_ERR_SHAPE, "%s: Const '%s': shape %s (%zu values) but float_val holds %zu values", t->path,
                        c->name, shape, count, tp->n_float_val);
+    } else if (tp->n_float_val == 1 && count > FV_MF_MAX_FILL) {
+        return fv_fail(FV_ERR_FORMAT, "%s: Const '%s': one float_val fills shape %s (%zu values); at most %zu values "
+                       "are filled from one", t->path, c->name, shape, count, FV_MF_MAX_FILL);
     }
     b->data = malloc(count ? count * sizeof(float) : 1);
     if (!b->data) return fv_fail(FV_ERR_NOMEM, "%s: Const '%s': out of memory", t->path, c->name);
@@ -222,7 +226,7 @@ static fv_status spatial_pair(const tf_ctx *t, const Tensorflow__NodeDef *n, con
     if (!attr_list4(n, key, v))
         return fv_fail(FV_ERR_FORMAT, "%s: %s '%s' has no 4-element '%s' attr", t->path, n->op, n->name, key);
     int64_t hh = v[nchw ? 2 : 1], ww = v[nchw ? 3 : 2], other0 = v[0], other1 = v[nchw ? 1 : 3];
-    if (hh <= 0 || ww <= 0 || hh > INT_MAX || ww > INT_MAX || other0 != 1 || other1 != 1)
+    if (hh <= 0 || ww <= 0 || hh > FV_MF_MAX_WINDOW || ww > FV_MF_MAX_WINDOW || other0 != 1 || other1 != 1)
         return fv_fail(FV_ERR_UNSUPPORTED, "%s: %s '%s': %s [%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
                        "] (%s) is not a plain spatial window", t->path, n->op, n->name, key, v[0], v[1], v[2], v[3], fmt);
     *h = (int)hh, *w = (int)ww;
@@ -410,11 +414,15 @@ static void mark_folded(tf_ctx *t)
 fv_status fv_tf_load(const char *path, const uint8_t *buf, size_t len, fv_modelfile **out)
 {
     *out = NULL;
+    FV_TRY(fv_pb_check_size(&tensorflow__graph_def__descriptor, buf, len, path, NULL));
     Tensorflow__GraphDef *g = tensorflow__graph_def__unpack(NULL, len, buf);
     if (!g) return fv_fail(FV_ERR_FORMAT, "%s: truncated or corrupt TensorFlow GraphDef (%zu bytes)", path, len);
     fv_status st = FV_OK;
     if (g->n_node == 0)
         st = fv_fail(FV_ERR_FORMAT, "%s: TensorFlow GraphDef holds no nodes (%zu bytes)", path, len);
+    else if (g->n_node > FV_MF_MAX_LAYERS)
+        st = fv_fail(FV_ERR_FORMAT, "%s: TensorFlow GraphDef lists %zu nodes (field 'node'); at most %d are read", path,
+                     g->n_node, FV_MF_MAX_LAYERS);
     for (size_t i = 0; i < g->n_node && st == FV_OK; i++)
         if (!g->node[i]->name || !g->node[i]->name[0] || !g->node[i]->op || !g->node[i]->op[0])
             st = fv_fail(FV_ERR_FORMAT, "%s: GraphDef node %zu has no name or op (not a GraphDef?)", path, i);

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <jpeglib.h>
 
 #include "featvis/featvis.h"
 #include "io/image.h"
@@ -715,4 +719,175 @@ Test(npy, numpy_interop)
     }
     remove(ours);
     remove(theirs);
+}
+
+/* ---------- limits before allocation: small files that declare huge sizes ---------- */
+
+static uint32_t png_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+
+/* A valid 1x1 RGB PNG (about 70 bytes) into *n bytes. */
+static unsigned char *tiny_png(size_t *n)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "tiny.png");
+    const unsigned char rgb[3] = {10, 20, 30};
+    struct raw_png r = {.w = 1, .h = 1, .ctype = PNG_COLOR_TYPE_RGB, .depth = 8, .data = rgb, .rowbytes = 3};
+    cr_assert_eq(write_raw_png(path, &r), 0);
+    unsigned char *b = read_bytes(path, n);
+    remove(path);
+    return b;
+}
+
+static void expect_bad_image(const char *path, fv_status (*read)(const char *, fv_image *), const char *needle)
+{
+    fv_image im = {1, 1, (float *)1};
+    cr_assert_eq(read(path, &im), FV_ERR_FORMAT, "%s", fv_last_error());
+    cr_assert(im.rgb == NULL && im.w == 0 && im.h == 0);
+    cr_assert(strstr(fv_last_error(), path), "%s", fv_last_error());
+    cr_assert(strstr(fv_last_error(), needle), "want '%s' in: %s", needle, fv_last_error());
+}
+
+/* IHDR says w x h; the file is still the 1x1 one's 70 bytes. */
+Test(limits, png_header_larger_than_the_file_or_the_cap)
+{
+    size_t n;
+    unsigned char *b = tiny_png(&n);
+    char path[256];
+    tmp_path(path, sizeof path, "claims.png");
+    const uint32_t sizes[2][2] = {{4000, 4000}, {20000, 20000}};
+    const char *want[2] = {"PNG header (IHDR) declares 4000x4000 pixels, more than the file can hold",
+                           "PNG header (IHDR) declares 20000x20000 pixels; images of 1 to 32768 pixels a side and at "
+                           "most 64 megapixels are read"};
+    for (int k = 0; k < 2; k++) {
+        put_be32(b + 16, sizes[k][0]);
+        put_be32(b + 20, sizes[k][1]);
+        put_be32(b + 29, png_crc(b + 12, 17));
+        write_bytes(path, b, n);
+        expect_bad_image(path, fv_image_read_png, want[k]);
+        expect_bad_image(path, fv_image_read, want[k]);
+    }
+    free(b);
+    remove(path);
+}
+
+/* A text chunk whose header claims 1.5 GB: libpng would allocate that before reading a byte of it. */
+Test(limits, png_chunk_longer_than_the_file)
+{
+    size_t n;
+    unsigned char *b = tiny_png(&n);
+    unsigned char *c = malloc(n + 16);
+    cr_assert_not_null(c);
+    memcpy(c, b, 33); /* signature and IHDR */
+    memcpy(c + 33, "\x5e\x00\x00\x1c" "tEXt" "featvis:", 16);
+    memcpy(c + 49, b + 33, n - 33);
+    char path[256];
+    tmp_path(path, sizeof path, "longchunk.png");
+    write_bytes(path, c, n + 16);
+    expect_bad_image(path, fv_image_read_png, "chunk 'tEXt' at byte 33 declares 1577058332 bytes of data, more than the");
+    char text[64];
+    cr_assert_eq(fv_image_read_png_text(path, "featvis:objective", text, sizeof text), FV_ERR_FORMAT);
+    free(b);
+    free(c);
+    remove(path);
+}
+
+/* An 8x8 greyscale JPEG written with libjpeg, into *n bytes. */
+static unsigned char *tiny_jpeg(size_t *n)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr err;
+    ci.err = jpeg_std_error(&err);
+    jpeg_create_compress(&ci);
+    unsigned char *out = NULL, row[8] = {0, 30, 60, 90, 120, 150, 180, 210};
+    unsigned long len = 0;
+    jpeg_mem_dest(&ci, &out, &len);
+    ci.image_width = ci.image_height = 8, ci.input_components = 1, ci.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&ci);
+    jpeg_start_compress(&ci, TRUE);
+    for (int y = 0; y < 8; y++) {
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&ci, &r, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    *n = len;
+    return out;
+}
+
+/* The frame header (SOF0) says w x h; the file is the 8x8 one's few hundred bytes. */
+Test(limits, jpeg_frame_larger_than_the_file_or_the_cap)
+{
+    size_t n, sof = 0;
+    unsigned char *b = tiny_jpeg(&n);
+    for (size_t i = 2; i + 9 < n && !sof; i++)
+        if (b[i] == 0xFF && b[i + 1] == 0xC0) sof = i;
+    cr_assert(sof, "no SOF0 marker");
+    char path[256];
+    tmp_path(path, sizeof path, "claims.jpg");
+    const unsigned sizes[2] = {8000, 20000};
+    const char *want[2] = {"JPEG frame header (SOF) declares 8000x8000 pixels, more than the file can hold",
+                           "declares 20000x20000 pixels; images of 1 to 32768 pixels a side and at most 64 megapixels"};
+    for (int k = 0; k < 2; k++) {
+        b[sof + 5] = b[sof + 7] = (unsigned char)(sizes[k] >> 8);
+        b[sof + 6] = b[sof + 8] = (unsigned char)sizes[k];
+        write_bytes(path, b, n);
+        expect_bad_image(path, fv_image_read_jpeg, want[k]);
+        expect_bad_image(path, fv_image_read, want[k]);
+    }
+    free(b);
+    remove(path);
+}
+
+/* Virtual memory high-water mark of this process, from /proc (kB). */
+static long vm_peak_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmPeak: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+/* The shape's product is checked against size_t and against the file before any allocation; a pipe (unknown
+ * size) is read in growing pieces, so 40 bytes claiming a billion floats never reserve 4 GB. */
+Test(limits, npy_shape_overflow_truncation_and_pipes)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "claims.npy");
+    unsigned char zero[40] = {0};
+    write_npy_raw(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", zero, 8, NULL);
+    expect_bad_npy(path, FV_ERR_FORMAT, "'shape' (4611686018427387904, 4) holds more values than memory can");
+    write_npy_raw(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", zero, 8, NULL);
+    expect_bad_npy(path, FV_ERR_FORMAT, "truncated .npy data: 'shape' (1000000000,) needs 4000000000 bytes, 8 present");
+    remove(path);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) { /* the writer: the header and 40 bytes, then the end of the stream */
+        alarm(20);
+        write_npy_raw(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", zero, 40, NULL);
+        _exit(0);
+    }
+    long before = vm_peak_kb();
+    expect_bad_npy(path, FV_ERR_FORMAT, "truncated .npy data");
+    long grown = vm_peak_kb() - before;
+    cr_assert_lt(grown, 1L << 20, "reading 40 bytes from a pipe raised the peak of virtual memory by %ld kB", grown);
+    int status;
+    waitpid(child, &status, 0);
+    remove(path);
 }

@@ -211,6 +211,27 @@ Test(jobs, bad_lines)
     fv_model_free(m);
 }
 
+/* Each job takes about 2 KiB: a file's job lines are counted before one is parsed (blank and comment lines aside),
+ * so 2.5 MB of "mixed4a:1" cannot ask for half a gigabyte. */
+Test(jobs, too_many_job_lines)
+{
+    fv_model *m = load();
+    char path[256];
+    tmp_path(path, sizeof path, "many.txt");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("# a comment\n\n   \n  # another\n", f);
+    for (int i = 0; i < 250001; i++) fputs("mixed4a:1\n", f);
+    cr_assert_eq(fclose(f), 0);
+    fv_joblist jl;
+    cr_assert_eq(fv_jobs_parse_file(path, m, &defs, 1, NULL, &jl), FV_ERR_ARG);
+    cr_expect_eq(jl.n, 0);
+    cr_expect_not_null(strstr(fv_last_error(), "250001 job lines; at most 250000 jobs"), "%s", fv_last_error());
+    cr_expect_not_null(strstr(fv_last_error(), path), "%s", fv_last_error());
+    unlink(path);
+    fv_model_free(m);
+}
+
 Test(jobs, missing_and_empty_files)
 {
     fv_model *m = load();

@@ -610,3 +610,148 @@ Test(errors, graphdef_tensor_content_size)
     const char *m = fv_last_error();
     cr_assert(strstr(m, "'conv2d0_w'") && strstr(m, "3x3x3x4 (108 values, 432 bytes)") && strstr(m, "100 bytes"), "%s", m);
 }
+
+/* ---------- limits before allocation: small files that declare huge sizes ---------- */
+
+/* `prefix` (k0 bytes) then n copies of entry[0..k): a crafted protobuf in memory. */
+static uint8_t *repeat(const char *prefix, size_t k0, const char *entry, size_t k, size_t n, size_t *len)
+{
+    *len = k0 + k * n;
+    uint8_t *b = malloc(*len);
+    cr_assert(b);
+    memcpy(b, prefix, k0);
+    for (size_t i = 0; i < n; i++) memcpy(b + k0 + i * k, entry, k);
+    return b;
+}
+
+static void expect_refused(fv_status (*load)(const char *, const uint8_t *, size_t, fv_modelfile **),
+                           const char *path, uint8_t *buf, size_t len, fv_status want, const char *const *needles)
+{
+    fv_modelfile *mf = (fv_modelfile *)1;
+    fv_status st = load(path, buf, len, &mf);
+    free(buf);
+    cr_assert_eq(st, want, "%s: status %d: %s", path, (int)st, fv_last_error());
+    cr_assert_null(mf);
+    cr_assert(strstr(fv_last_error(), path), "message does not name the file: %s", fv_last_error());
+    for (; *needles; needles++) cr_assert(strstr(fv_last_error(), *needles), "want '%s' in: %s", *needles, fv_last_error());
+}
+
+/* protobuf-c allocates a struct for every entry a file lists: 3 bytes of empty layer ask for ~200 bytes, 2 bytes of
+ * empty blob for ~150. Refused (naming the field) before the unpack, not after gigabytes. */
+Test(limits, caffe_entries_that_would_unpack_to_far_more_than_the_file)
+{
+    size_t len;
+    uint8_t *buf = repeat("", 0, "\xa2\x06\x00", 3, 700000, &len); /* 2.1 MB: 700,000 empty `layer` entries */
+    expect_refused(fv_caffe_load, "empty_layers.caffemodel", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"would take", "700000 entries of caffe.NetParameter.layer", NULL});
+    /* one layer holding 1,000,000 empty blobs (2 MB) */
+    buf = repeat("\xa2\x06\x80\x89\x7a", 5, "\x3a\x00", 2, 1000000, &len);
+    expect_refused(fv_caffe_load, "empty_blobs.caffemodel", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"1000000 entries of caffe.LayerParameter.blobs", NULL});
+    /* unknown fields are kept by protobuf-c too: 666,666 three-byte varints of field 50 in one layer (2 MB) */
+    buf = repeat("\xa2\x06\xfe\x88\x7a", 5, "\x90\x03\x01", 3, 666666, &len);
+    expect_refused(fv_caffe_load, "unknown_fields.caffemodel", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"caffe.LayerParameter.(unknown fields)", NULL});
+}
+
+Test(limits, layer_and_node_counts)
+{
+    size_t len;
+    uint8_t *buf = repeat("", 0, "\xa2\x06\x00", 3, FV_MF_MAX_LAYERS + 1, &len);
+    expect_refused(fv_caffe_load, "many_layers.caffemodel", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"lists 16385 layers (field 'layer'); at most 16384", NULL});
+    buf = repeat("", 0, "\x12\x00", 2, FV_MF_MAX_LAYERS + 1, &len);
+    expect_refused(fv_caffe_load, "many_v1_layers.caffemodel", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"(field 'layers')", NULL});
+    buf = repeat("", 0, "\x0a\x00", 2, FV_MF_MAX_LAYERS + 1, &len);
+    expect_refused(fv_tf_load, "many_nodes.pb", buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"lists 16385 nodes (field 'node'); at most 16384", NULL});
+}
+
+/* A Caffe net of one Convolution layer whose weight blob has shape dims[0..nd) and `ndata` values. */
+static uint8_t *caffe_one_blob(const int64_t *dims, int nd, size_t ndata, size_t *len)
+{
+    float *data = calloc(ndata + 1, sizeof *data);
+    Caffe__BlobShape shape = CAFFE__BLOB_SHAPE__INIT;
+    shape.n_dim = (size_t)nd, shape.dim = (int64_t *)dims;
+    Caffe__BlobProto blob = CAFFE__BLOB_PROTO__INIT, *bp = &blob;
+    blob.shape = &shape, blob.n_data = ndata, blob.data = data;
+    Caffe__LayerParameter l = CAFFE__LAYER_PARAMETER__INIT, *lp = &l;
+    l.name = "big", l.type = "Convolution", l.n_blobs = 1, l.blobs = &bp;
+    Caffe__NetParameter net = CAFFE__NET_PARAMETER__INIT;
+    net.n_layer = 1, net.layer = &lp;
+    *len = caffe__net_parameter__get_packed_size(&net);
+    uint8_t *buf = malloc(*len);
+    cr_assert(buf && data);
+    caffe__net_parameter__pack(&net, buf);
+    free(data);
+    return buf;
+}
+
+/* Blob shapes are multiplied with overflow checks and must match the values stored before anything is
+ * allocated for them: a 60-byte file cannot ask for 2^62 floats, nor a million for a blob that stores 3. */
+Test(limits, caffe_blob_shapes)
+{
+    size_t len;
+    const int64_t huge[4] = {INT32_MAX, INT32_MAX, INT32_MAX, 2}, big[2] = {1000, 1000};
+    uint8_t *buf = caffe_one_blob(huge, 4, 3, &len);
+    cr_assert_lt(len, 100);
+    expect_refused(fv_caffe_load, "huge_blob.caffemodel", buf, len, FV_ERR_SHAPE,
+                   (const char *const[]){"layer 'big' blob 0: shape 2147483647x2147483647x2147483647x2 is too large",
+                                         NULL});
+    buf = caffe_one_blob(big, 2, 3, &len);
+    expect_refused(fv_caffe_load, "short_blob.caffemodel", buf, len, FV_ERR_SHAPE,
+                   (const char *const[]){"shape 1000x1000 (1000000 values) but 3 values stored", NULL});
+}
+
+/* One float_val broadcast over a shape would let a few bytes ask for 2^40 floats: capped at 2^24. */
+Test(limits, graphdef_fill_const)
+{
+    fv_tfw *w = fv_tfw_new();
+    const int64_t shape[2] = {8192, 4096};
+    const char *in[2] = {"input", "big_w"};
+    cr_assert(w && !fv_tfw_placeholder(w, "input") && !fv_tfw_const_fill(w, "big_w", shape, 2, 0.5f) &&
+              !fv_tfw_op(w, "fc", "MatMul", in, 2));
+    char path[256];
+    temp_path(path, sizeof path, ".pb");
+    cr_assert_eq(fv_tfw_write(w, path), 0);
+    fv_tfw_free(w);
+    size_t len;
+    uint8_t *buf = slurp(path, &len);
+    unlink(path);
+    cr_assert_lt(len, 200);
+    expect_refused(fv_tf_load, path, buf, len, FV_ERR_FORMAT,
+                   (const char *const[]){"Const 'big_w': one float_val fills shape 8192x4096 (33554432 values)",
+                                         "at most 16777216", NULL});
+}
+
+/* Kernel, stride, padding and LRN window are bounded (FV_MF_MAX_WINDOW) where they are read: a pad of 2^30 would
+ * overflow the shape arithmetic (in + 2 * pad), and any of them can ask for absurd activation sizes. */
+Test(limits, caffe_window_parameters)
+{
+    Caffe__PoolingParameter pp = CAFFE__POOLING_PARAMETER__INIT;
+    pp.has_kernel_size = 1, pp.kernel_size = 3, pp.has_pad = 1, pp.pad = 1u << 30;
+    Caffe__ConvolutionParameter cp = CAFFE__CONVOLUTION_PARAMETER__INIT;
+    uint32_t k = 5000;
+    cp.n_kernel_size = 1, cp.kernel_size = &k;
+    Caffe__LRNParameter lp = CAFFE__LRNPARAMETER__INIT;
+    lp.has_local_size = 1, lp.local_size = 99999;
+    Caffe__LayerParameter l = CAFFE__LAYER_PARAMETER__INIT, *lptr = &l;
+    Caffe__NetParameter net = CAFFE__NET_PARAMETER__INIT;
+    net.n_layer = 1, net.layer = &lptr;
+    const char *want[3] = {"layer 'p': pad 1073741824x1073741824 is out of range (at most 1024)",
+                           "layer 'c': kernel_size 5000x5000 is out of range (at most 1024)",
+                           "layer 'n': local_size 99999 is out of range (at most 1024)"};
+    for (int i = 0; i < 3; i++) {
+        l.name = i == 0 ? "p" : i == 1 ? "c" : "n";
+        l.type = i == 0 ? "Pooling" : i == 1 ? "Convolution" : "LRN";
+        l.pooling_param = i == 0 ? &pp : NULL;
+        l.convolution_param = i == 1 ? &cp : NULL;
+        l.lrn_param = i == 2 ? &lp : NULL;
+        size_t len = caffe__net_parameter__get_packed_size(&net);
+        uint8_t *buf = malloc(len);
+        cr_assert(buf);
+        caffe__net_parameter__pack(&net, buf);
+        expect_refused(fv_caffe_load, "windows.caffemodel", buf, len, FV_ERR_FORMAT, (const char *const[]){want[i], NULL});
+    }
+}

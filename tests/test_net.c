@@ -477,6 +477,7 @@ Test(objective, rejects_bad_text_with_reasons)
     rejects(m, "mixed4a:1 mixed4a:2", "expected '+' or '-'");
     rejects(m, "", "empty");
     rejects(m, "0.5 mixed4a:1", "'*'");
+    rejects(m, "mixed4a:9 - 1e39*mixed4a:3", "weight 1e39 is not a finite number"); /* found by fuzz_objective */
     rejects(m, "data:0", "unknown layer");
     rejects(m, "direction:mixed4a:random:x", "random:SEED");
     fv_model_free(m);

@@ -24,12 +24,15 @@
  *     mixed4a:97 + 0.5*mixed4a:143 size=224 steps=2560 seed=3 preset=lucid diversity=4
  *
  * Keys and output stems: job_names.c; the appendix: appendix.c; shards: shard.c. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "jobs.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/status.h"
 #include "jobs_int.h"
@@ -37,6 +40,9 @@
 
 #define LINE_MAX_CHARS 4096
 #define MAX_SETTINGS 32
+/* Job lines one file may hold, counted before any is parsed: each job takes about 2 KiB, and the appendix of
+ * every channel is 21,936 jobs. A bigger batch is several files. */
+#define MAX_JOBS 250000
 
 
 void fv_jobs_free(fv_joblist *jl)
@@ -224,12 +230,41 @@ static void cut_comment(char *s)
         }
 }
 
+/* Lines that hold a job (not blank, not only a comment) in a regular file, counted without storing any; fp is
+ * rewound. A stream (a pipe) is counted as its jobs are stored instead (fv_jobs_parse_file). */
+static fv_status count_job_lines(const char *path, FILE *fp)
+{
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) return FV_OK;
+    long n = 0;
+    int ch = '\n';
+    while (ch != EOF) {
+        while ((ch = getc(fp)) == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f') {
+        }
+        if (ch != EOF && ch != '\n' && ch != '#') n++;
+        while (ch != EOF && ch != '\n') ch = getc(fp);
+    }
+    rewind(fp);
+    if (n > MAX_JOBS)
+        return fv_fail(FV_ERR_ARG, "%s: %ld job lines; at most %d jobs are read from one file (split it into several)",
+                       path, n, MAX_JOBS);
+    return FV_OK;
+}
+
+static fv_status open_job_file(const char *path, FILE **fp)
+{
+    if (!(*fp = fopen(path, "r"))) return fv_fail(FV_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
+    fv_status st = count_job_lines(path, *fp);
+    if (st != FV_OK) fclose(*fp);
+    return st;
+}
+
 fv_status fv_jobs_parse_file(const char *path, const fv_model *m, const fv_job_defaults *def, int skip_invalid,
                              FILE *report, fv_joblist *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return fv_fail(FV_ERR_IO, "%s: cannot open job file: %s", path, strerror(errno));
+    FILE *fp;
+    FV_TRY(open_job_file(path, &fp));
     char buf[LINE_MAX_CHARS + 4], why[1024 + 512];
     keyset ks = {NULL, 0};
     int *lines = NULL; /* line of each kept job, for "duplicate of line N" */
@@ -261,6 +296,11 @@ fv_status fv_jobs_parse_file(const char *path, const fv_model *m, const fv_job_d
             ok = parse_line(s, m, &j, why, sizeof why);
         }
         if (ok) {
+            if (out->n == MAX_JOBS) {
+                st = fv_fail(FV_ERR_ARG, "%s:%d: more than %d jobs; at most %d are read from one file (split it into "
+                             "several)", path, lineno, MAX_JOBS, MAX_JOBS);
+                break;
+            }
             if ((st = fv_jobs_push(out, &j)) != FV_OK) break;
             int *nl = realloc(lines, sizeof *lines * (size_t)out->cap);
             if (!nl) {

@@ -6,6 +6,7 @@
 
 #include "image.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <png.h>
 #include <setjmp.h>
@@ -14,11 +15,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "core/fsutil.h"
 
-/* Far beyond any input or render size; refusing larger images before allocating keeps w*h*3 well
- * inside int and size_t arithmetic and stops a hostile header from requesting gigabytes. */
-#define FV_IMAGE_MAX_DIM 32768
+/* libpng's cap on the memory of one ancillary chunk (text, ICC profile), compressed or decompressed: without
+ * it libpng allocates whatever length a chunk header claims before reading a byte of it. */
+#define FV_PNG_CHUNK_MAX (8u << 20)
+/* Ancillary chunks kept (text, sPLT, unknown): a file of many tiny chunks cannot grow the decoder's lists. */
+#define FV_PNG_CHUNK_CACHE 1000
+/* Deflate expands at most 1032:1, so a PNG of n bytes holds at most 1032 n bytes of pixel data. */
+#define FV_DEFLATE_MAX_RATIO 1032u
+
+fv_status fv_image_check_declared(const char *path, const char *what, uint64_t w, uint64_t h,
+                                  uint64_t file_max_pixels)
+{
+    if (w == 0 || h == 0 || w > FV_IMAGE_MAX_DIM || h > FV_IMAGE_MAX_DIM || w * h > FV_IMAGE_MAX_PIXELS)
+        return fv_fail(FV_ERR_FORMAT, "%s: %s declares %llux%llu pixels; images of 1 to %d pixels a side and at "
+                       "most %llu megapixels are read", path, what, (unsigned long long)w, (unsigned long long)h,
+                       FV_IMAGE_MAX_DIM, (unsigned long long)(FV_IMAGE_MAX_PIXELS >> 20));
+    if (w * h > file_max_pixels)
+        return fv_fail(FV_ERR_FORMAT, "%s: %s declares %llux%llu pixels, more than the file can hold (truncated or "
+                       "corrupt)", path, what, (unsigned long long)w, (unsigned long long)h);
+    return FV_OK;
+}
+
+uint64_t fv_image_file_bytes(FILE *f)
+{
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0) return UINT64_MAX;
+    return (uint64_t)sb.st_size;
+}
 
 void fv_image_free(fv_image *img)
 {
@@ -156,6 +183,29 @@ static void rd_data(png_structp png, png_bytep data, size_t n)
     }
 }
 
+/* Every chunk's declared length against the bytes left in the file, before libpng sees it: libpng allocates
+ * an ancillary chunk's whole length (text, sPLT, eXIf) before reading it, and over its chunk limit it only warns.
+ * Streams of unknown size (pipes) are left to libpng's limits. Leaves fp just past the signature. */
+static fv_status png_check_chunks(const char *path, FILE *fp)
+{
+    uint64_t size = fv_image_file_bytes(fp), pos = 8;
+    while (size != UINT64_MAX && pos + 8 <= size) {
+        unsigned char h[8];
+        if (fseek(fp, (long)pos, SEEK_SET) != 0 || fread(h, 1, 8, fp) != 8) break;
+        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        char type[5] = {0};
+        for (int i = 0; i < 4; i++) type[i] = isalpha(h[4 + i]) ? (char)h[4 + i] : '?';
+        if ((uint64_t)len + 12 > size - pos)
+            return fv_fail(FV_ERR_FORMAT, "%s: corrupt PNG: chunk '%s' at byte %llu declares %lu bytes of data, more "
+                           "than the %llu bytes left in the file", path, type, (unsigned long long)pos,
+                           (unsigned long)len, (unsigned long long)(size - pos));
+        if (!memcmp(h + 4, "IEND", 4)) break;
+        pos += (uint64_t)len + 12;
+    }
+    if (fseek(fp, 8, SEEK_SET) != 0) return fv_fail(FV_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
+    return FV_OK;
+}
+
 static fv_status rd_open(struct png_rd *r, const char *path)
 {
     memset(r, 0, sizeof *r);
@@ -168,6 +218,7 @@ static fv_status rd_open(struct png_rd *r, const char *path)
         return fv_fail(FV_ERR_IO, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
     if (got < sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0)
         return fv_fail(FV_ERR_FORMAT, "%s: not a PNG file", path);
+    FV_TRY(png_check_chunks(path, r->fp));
     r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, rd_error, quiet_warning);
     if (!r->png) return fv_fail(FV_ERR_NOMEM, "%s: cannot create a PNG decoder", path);
     r->info = png_create_info_struct(r->png);
@@ -175,6 +226,8 @@ static fv_status rd_open(struct png_rd *r, const char *path)
     png_set_read_fn(r->png, r, rd_data);
     png_set_sig_bytes(r->png, sizeof sig);
     png_set_user_limits(r->png, FV_IMAGE_MAX_DIM, FV_IMAGE_MAX_DIM);
+    png_set_chunk_malloc_max(r->png, FV_PNG_CHUNK_MAX);
+    png_set_chunk_cache_max(r->png, FV_PNG_CHUNK_CACHE);
     return FV_OK;
 }
 
@@ -188,6 +241,17 @@ static void rd_close(struct png_rd *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The image IHDR declares, before anything is allocated for it: within the limits, and no more pixel data than
+ * the file can inflate to. Returns 0, or -1 with r->st recorded. */
+static int rd_check_size(struct png_rd *r, png_uint_32 w, png_uint_32 h, int depth)
+{
+    uint64_t bytes = fv_image_file_bytes(r->fp), bits_per_pixel = (uint64_t)png_get_channels(r->png, r->info) * depth;
+    uint64_t max_pixels = UINT64_MAX;
+    if (bytes != UINT64_MAX && bits_per_pixel) max_pixels = bytes * FV_DEFLATE_MAX_RATIO * 8 / bits_per_pixel;
+    r->st = fv_image_check_declared(r->path, "PNG header (IHDR)", w, h, max_pixels);
+    return r->st == FV_OK ? 0 : -1;
+}
+
 /* Decode the whole file, ending with png_read_end so text chunks after IDAT are collected and a
  * file cut short after the image data is still reported. With want_pixels the image lands in r->rgb;
  * without, rows stream through one buffer (text lookup). Returns 0, or -1 with r->st recorded. */
@@ -199,6 +263,7 @@ static int rd_decode(struct png_rd *r, int want_pixels)
     png_uint_32 w, h;
     int depth, ctype, interlace;
     png_get_IHDR(png, r->info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
+    if (rd_check_size(r, w, h, depth) != 0) return -1;
     /* Palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> alpha; then gray -> RGB. */
     png_set_expand(png);
     png_set_gray_to_rgb(png);

@@ -5,8 +5,24 @@
 #define FV_IMAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "core/status.h"
+
+/* The largest image a file may declare, checked before anything is allocated for it: 32768 pixels a side and
+ * 64 megapixels (768 MiB as planar float RGB). Renders and resizes stay within FV_IMAGE_MAX_DIM too. */
+#define FV_IMAGE_MAX_DIM 32768
+#define FV_IMAGE_MAX_PIXELS ((uint64_t)1 << 26)
+
+/* FV_OK, or FV_ERR_FORMAT naming the file, the header (`what`) and the declared size when w x h is empty or
+ * over the limits above; with file_max_pixels (the most pixels a file of this size can encode; UINT64_MAX:
+ * unknown), also when the file is too small to hold the image it declares. */
+fv_status fv_image_check_declared(const char *path, const char *what, uint64_t w, uint64_t h,
+                                  uint64_t file_max_pixels);
+
+/* Bytes in the open file f, or UINT64_MAX when it is not a regular file (a pipe: its size is unknown). */
+uint64_t fv_image_file_bytes(FILE *f);
 
 /* Allocate a zeroed w x h image into *img (any previous buffer is not freed). On failure *img is
  * left empty ({0, 0, NULL}). */

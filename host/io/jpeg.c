@@ -14,6 +14,11 @@
 
 #include "image.h"
 
+/* A Huffman-coded JPEG spends at least one bit per 8x8 block of the first scan, and a block of a component
+ * subsampled 4x4 covers 1024 pixels; so a file of n bytes cannot encode more than 8192 n pixels. Arithmetic coding
+ * could go below that only for images of one flat colour, which are refused rather than allocated for. */
+#define FV_JPEG_MAX_PIXELS_PER_BYTE 8192u
+
 struct jpg_rd {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_error_mgr jerr;
@@ -37,11 +42,14 @@ static void jpg_error_exit(j_common_ptr ci)
 }
 
 /* Library code never prints. A premature end of data is only a warning to libjpeg (it pads the rest
- * with grey), but for us a half-grey photo is a corrupt file, so that one warning is remembered. */
+ * with grey), but for us a half-grey photo is a corrupt file, so those warnings are remembered: the end of
+ * the file, or (Huffman coding) a marker where image data should be, as when a cut file was given its end
+ * marker back or a small image's header was edited to claim a larger one. Arithmetic coding pads without a
+ * warning, so there only the image-size limits apply (image.h). */
 static void jpg_emit_message(j_common_ptr ci, int level)
 {
     struct jpg_rd *r = (struct jpg_rd *)ci->client_data;
-    if (level < 0 && ci->err->msg_code == JWRN_JPEG_EOF) r->truncated = 1;
+    if (level < 0 && (ci->err->msg_code == JWRN_JPEG_EOF || ci->err->msg_code == JWRN_HIT_MARKER)) r->truncated = 1;
 }
 
 static void jpg_output_message(j_common_ptr ci) { (void)ci; }
@@ -58,7 +66,12 @@ static int jpg_decode(struct jpg_rd *r)
     int cmyk = r->cinfo.jpeg_color_space == JCS_CMYK || r->cinfo.jpeg_color_space == JCS_YCCK;
     r->cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     jpeg_calc_output_dimensions(&r->cinfo);
-    /* Allocate (and check the size against the image limit) before any pixel is decoded. */
+    /* The declared size is checked before libjpeg (jpeg_start_decompress) or we allocate anything for it. */
+    uint64_t bytes = fv_image_file_bytes(r->fp);
+    if ((r->st = fv_image_check_declared(r->path, "JPEG frame header (SOF)", r->cinfo.output_width,
+                                         r->cinfo.output_height, bytes == UINT64_MAX ? UINT64_MAX
+                                         : bytes * FV_JPEG_MAX_PIXELS_PER_BYTE)) != FV_OK)
+        return -1;
     if ((r->st = fv_image_alloc(&r->img, (int)r->cinfo.output_width, (int)r->cinfo.output_height)) != FV_OK) {
         fv_fail_ctx(r->st, "%s", r->path);
         return -1;
@@ -89,7 +102,8 @@ static int jpg_decode(struct jpg_rd *r)
         }
     }
     if (r->truncated || r->cinfo.output_scanline < r->cinfo.output_height) {
-        r->st = fv_fail(FV_ERR_FORMAT, "%s: corrupt JPEG: the file ends inside the image data", r->path);
+        r->st = fv_fail(FV_ERR_FORMAT, "%s: corrupt JPEG: the image data ends before the image does (a truncated "
+                        "file?)", r->path);
         return -1;
     }
     jpeg_finish_decompress(&r->cinfo);

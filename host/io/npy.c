@@ -22,6 +22,8 @@ static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 #define NPY_PARSE_DIMS 64
 /* Elements converted per fread/fwrite. */
 #define NPY_CHUNK 4096
+/* Floats first allocated for a stream (a pipe), whose size is unknown until it ends; doubled as data arrives. */
+#define NPY_STREAM_START ((size_t)1 << 16)
 
 /* Bytes are assembled explicitly so the file is little-endian whatever the host is. */
 static void put_f32le(unsigned char *b, float f)
@@ -285,33 +287,64 @@ static fv_status read_header(const char *path, FILE *fp, int maxdim, struct npy_
     return FV_OK;
 }
 
+/* The header's shape as Python writes it, for messages: "(2, 3)". */
+static void fmt_shape(const struct npy_header *h, char *buf, size_t n)
+{
+    size_t off = (size_t)snprintf(buf, n, "(");
+    for (int i = 0; i < h->ndim && off < n; i++)
+        off += (size_t)snprintf(buf + off, n - off, "%s%lld", i ? ", " : "", (long long)h->dims[i]);
+    if (off < n) snprintf(buf + off, n - off, "%s)", h->ndim == 1 ? "," : "");
+}
+
+/* The value count the shape declares, checked before anything is allocated for it: the product cannot
+ * overflow, and a file must hold that many values (a stream of unknown size is read in growing pieces). */
+static fv_status check_count(const char *path, FILE *fp, const struct npy_header *h, size_t item, size_t *count,
+                             int *sized)
+{
+    char shape[256];
+    fmt_shape(h, shape, sizeof shape);
+    size_t c = 1;
+    for (int i = 0; i < h->ndim; i++) {
+        if (h->dims[i] > 0 && c > SIZE_MAX / 8 / (uint64_t)h->dims[i])
+            return fv_fail(FV_ERR_FORMAT, "%s: .npy header's 'shape' %s holds more values than memory can", path, shape);
+        c *= (size_t)h->dims[i];
+    }
+    /* Bytes past the data are ignored, as numpy.load does (several arrays may be saved into one file). */
+    struct stat sb;
+    long pos = ftell(fp);
+    *sized = fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && pos >= 0;
+    if (*sized) {
+        uint64_t avail = sb.st_size > pos ? (uint64_t)(sb.st_size - pos) : 0;
+        if (avail < (uint64_t)c * item)
+            return fv_fail(FV_ERR_FORMAT, "%s: truncated .npy data: 'shape' %s needs %zu bytes, %llu present", path,
+                           shape, c * item, (unsigned long long)avail);
+    }
+    *count = c;
+    return FV_OK;
+}
+
 static fv_status read_body(const char *path, FILE *fp, float **data, int64_t *shape, int *ndim, int maxdim)
 {
     struct npy_header h;
-    size_t item = 4;
+    size_t item = 4, count = 0;
+    int sized = 0;
     FV_TRY(read_header(path, fp, maxdim, &h, &item));
-    size_t count = 1;
-    for (int i = 0; i < h.ndim; i++) {
-        if (h.dims[i] > 0 && count > SIZE_MAX / 8 / (uint64_t)h.dims[i])
-            return fv_fail(FV_ERR_FORMAT, "%s: array shape too large", path);
-        count *= (size_t)h.dims[i];
-    }
-    /* Check the size before allocating so a corrupt shape cannot ask for gigabytes. Bytes past the
-     * data are ignored, as numpy.load does (several arrays may be saved into one file). */
-    struct stat sb;
-    long pos = ftell(fp);
-    if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && pos >= 0) {
-        uint64_t avail = sb.st_size > pos ? (uint64_t)(sb.st_size - pos) : 0;
-        if (avail < (uint64_t)count * item)
-            return fv_fail(FV_ERR_FORMAT, "%s: truncated .npy data: %zu bytes expected, %llu present", path,
-                           count * item, (unsigned long long)avail);
-    }
-
-    float *out = malloc((count ? count : 1) * sizeof *out);
-    if (!out) return fv_fail(FV_ERR_NOMEM, "%s: cannot allocate %zu floats", path, count);
+    FV_TRY(check_count(path, fp, &h, item, &count, &sized));
+    size_t cap = sized || count < NPY_STREAM_START ? count : NPY_STREAM_START;
+    float *out = malloc((cap ? cap : 1) * sizeof *out);
+    if (!out) return fv_fail(FV_ERR_NOMEM, "%s: cannot allocate %zu floats", path, cap);
     unsigned char buf[NPY_CHUNK * 8];
     for (size_t i = 0; i < count; i += NPY_CHUNK) {
         size_t m = count - i < NPY_CHUNK ? count - i : NPY_CHUNK;
+        if (i + m > cap) { /* a stream: grow as the data arrives */
+            cap = count / 2 < cap ? count : 2 * cap;
+            float *grown = realloc(out, cap * sizeof *out);
+            if (!grown) {
+                free(out);
+                return fv_fail(FV_ERR_NOMEM, "%s: cannot allocate %zu floats", path, cap);
+            }
+            out = grown;
+        }
         if (fread(buf, item, m, fp) != m) {
             int io = ferror(fp);
             free(out);

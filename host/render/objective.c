@@ -230,6 +230,12 @@ fv_status fv_objective_parse(const fv_net *net, const char *text, int h, int w, 
         if (isdigit((unsigned char)*p.s) || *p.s == '.') {
             char *end;
             weight = strtof(p.s, &end);
+            if (!isfinite(weight)) { /* "1e99*..." overflows; its canonical "inf*" would not parse again */
+                char num[48];
+                snprintf(num, sizeof num, "%.*s", end - p.s < 40 ? (int)(end - p.s) : 40, p.s);
+                st = perr(&p, "weight %s is not a finite number", num);
+                break;
+            }
             p.s = end;
             skip_ws(&p);
             if (*p.s != '*') {
