@@ -1,5 +1,6 @@
 /* A model (include/featvis/featvis.h "models"): a model file loaded and the network graph built over it;
- * its name, classes, layers and their shapes. Inference lives in host/render/infer.c. */
+ * its name, classes, layers and their shapes; and which file to load when none is named (fv_default_weights).
+ * Inference lives in host/render/infer.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,26 @@ void fv_model_free(fv_model *m)
     fv_net_free(&m->net);
     fv_modelfile_free(m->mf);
     free(m);
+}
+
+fv_status fv_default_weights(char *buf, size_t n)
+{
+    const char *env = getenv("FEATVIS_WEIGHTS"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (n) buf[0] = 0;
+    if (env && *env) snprintf(buf, n, "%s", env);
+    else if (xdg && *xdg) snprintf(buf, n, "%s/featvis/bvlc_googlenet.caffemodel", xdg);
+    else if (home) snprintf(buf, n, "%s/.cache/featvis/bvlc_googlenet.caffemodel", home);
+    else return fv_fail(FV_ERR_IO, "no model file: pass --weights FILE or set FEATVIS_WEIGHTS");
+    FILE *f = fopen(buf, "rb");
+    if (f) {
+        fclose(f);
+        return FV_OK;
+    }
+    if (env && *env) /* the download would not land there */
+        return fv_fail(FV_ERR_IO, "no model file at %s (FEATVIS_WEIGHTS): point it at a .caffemodel or .pb, or pass "
+                       "--weights FILE", buf);
+    return fv_fail(FV_ERR_IO, "no model file at %s: download it there with models/fetch_weights.sh --model bvlc (in the "
+                   "featvis-cuda repository), or pass --weights FILE or set FEATVIS_WEIGHTS", buf);
 }
 
 const char *fv_model_name(const fv_model *m) { return m->name; }

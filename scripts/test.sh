@@ -12,4 +12,7 @@ emu="${EMU_BUILD_DIR:-build-emu}"
 cmake -S . -B "$emu" -DCMAKE_BUILD_TYPE=Release -DFV_CUDA_EMULATE=ON >/dev/null
 cmake --build "$emu" -j"$(nproc)" --target emulated_tests
 ctest --test-dir "$emu" -L emulated --output-on-failure || status=$?
+# The Python package (python/test.sh): built into a virtual environment under the build folder (without its
+# CUDA parts, to save time), then its pytest suite, the byte-identity with the CLI and the example notebook.
+python/test.sh || status=$?
 exit "$status"

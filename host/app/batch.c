@@ -91,6 +91,7 @@ typedef struct pass_ctx {
 static void report(const pass_ctx *c, double frac_of_pass, int final)
 {
     const fv_batch_opts *o = c->o;
+    if (o->tick) o->tick(o->tick_ctx, c->stats, frac_of_pass, c->pass_images);
     if (!o->progress) return;
     double t = fv_clock_now();
     if (!final && t - c->pg->last < (o->progress_tty ? 0.5 : 10.0)) return;

@@ -8,6 +8,8 @@
 
 #include "jobs.h"
 
+struct fv_batch_stats;
+
 typedef struct fv_batch_opts {
     const char *out_dir;
     int shard_k, shard_n;      /* this run's shard (n = 0: unsharded); names its journal */
@@ -18,6 +20,11 @@ typedef struct fv_batch_opts {
     const char *init_path;     /* the file behind render.init, for provenance (NULL: none) */
     int locked;                /* the caller holds fv_run_lock_take's lock of out_dir and this shard; else
                                   fv_batch_run takes it (and fails with FV_ERR_BUSY if another run has it) */
+    /* Called after every render step and at every pass's start and the run's end (may be NULL): images
+     * finished (done, failed or found done) of images_total, plus how far the pass in progress is (0..1) over
+     * pass_images. The caller may set *stop from here (the Python package: progress bars, Ctrl-C). */
+    void (*tick)(void *ctx, const struct fv_batch_stats *stats, double pass_fraction, int pass_images);
+    void *tick_ctx;
 } fv_batch_opts;
 
 typedef struct fv_batch_stats {

@@ -415,34 +415,19 @@ const cli_group CLI_RENDER = {RENDER_OPTIONS, apply_render, sizeof(cli_render)};
 
 const char *default_weights(char *buf, size_t n)
 {
-    const char *env = getenv("FEATVIS_WEIGHTS");
-    if (env && *env) return env;
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(buf, n, "%s/featvis/bvlc_googlenet.caffemodel", xdg);
-    else if (home) snprintf(buf, n, "%s/.cache/featvis/bvlc_googlenet.caffemodel", home);
-    else return NULL;
-    return buf;
+    fv_default_weights(buf, n); /* the path even when the file is missing (labels, gallery) */
+    return buf[0] ? buf : NULL;
 }
 
 int load_model(const cli_common *c, fv_model **m)
 {
     char buf[1024];
-    const char *path = c->weights ? c->weights : default_weights(buf, sizeof buf);
-    if (!path) {
-        fprintf(stderr, "featvis-cuda: no model file: pass --weights FILE or set FEATVIS_WEIGHTS\n");
+    const char *path = c->weights;
+    if (!path && fv_default_weights(buf, sizeof buf) != FV_OK) {
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
         return 2;
     }
-    if (!c->weights && access(path, R_OK) != 0) {
-        const char *env = getenv("FEATVIS_WEIGHTS");
-        if (env && *env) /* the download would not land there */
-            fprintf(stderr, "featvis-cuda: no model file at %s (FEATVIS_WEIGHTS): point it at a .caffemodel or .pb, "
-                            "or pass --weights FILE\n", path);
-        else
-            fprintf(stderr, "featvis-cuda: no model file at %s: download it there with models/fetch_weights.sh "
-                            "--model bvlc (in the featvis-cuda repository), or pass --weights FILE or set "
-                            "FEATVIS_WEIGHTS\n", path);
-        return 2;
-    }
+    if (!path) path = buf;
     fv_status st = fv_model_load(path, c->model, m);
     if (st != FV_OK) {
         fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());

@@ -139,7 +139,7 @@ static int run_jobs(const cli_common *c, const cli_render *r, const cli_batch *b
         return 1;
     }
     if (notice) fprintf(stderr, "%s\n", notice);
-    fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path, 1};
+    fv_batch_opts o = {out, k, n, cli_render_config(c, r), &g_stop, stderr, isatty(2), r->init_path, 1, NULL, NULL};
     int rc = cli_open_backend(c, &o.render.backend_instance); /* one instance for every pass */
     if (rc) return rc;
     char jpath[4200];

@@ -3,11 +3,11 @@
  * examples (--top, --labels, --layer). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/labels.h"
 #include "cli.h"
 #include "core/text.h"
 #include "io/image.h"
@@ -32,36 +32,6 @@ static const struct option INFER_OPTIONS[] = {{"top", required_argument, 0, I_TO
                                               {0, 0, 0, 0}};
 const cli_group CLI_INFER = {INFER_OPTIONS, apply_infer, sizeof(cli_infer)};
 
-static char **read_labels(const char *explicit_path, const char *weights, int n)
-{
-    char cand[4][1200];
-    int nc = 0;
-    if (explicit_path) snprintf(cand[nc++], sizeof cand[0], "%s", explicit_path);
-    else if (weights) {
-        char tmp[1024];
-        snprintf(tmp, sizeof tmp, "%s", weights);
-        const char *dir = dirname(tmp);
-        snprintf(cand[nc++], sizeof cand[0], "%s/synset_words.txt", dir);
-        snprintf(cand[nc++], sizeof cand[0], "%s/testdata/synset_words.txt", dir);
-        snprintf(cand[nc++], sizeof cand[0], "%s/imagenet_comp_graph_label_strings.txt", dir);
-    }
-    for (int i = 0; i < nc; i++) {
-        FILE *f = fopen(cand[i], "r");
-        if (!f) {
-            if (explicit_path) fprintf(stderr, "featvis-cuda: cannot open labels %s: %s\n", cand[i], strerror(errno));
-            continue;
-        }
-        char **names = calloc(n, sizeof *names), line[1024];
-        for (int k = 0; names && k < n && fgets(line, sizeof line, f); k++) {
-            line[strcspn(line, "\r\n")] = 0;
-            names[k] = strdup(line[0] == '-' ? line + 1 : line);
-        }
-        fclose(f);
-        return names;
-    }
-    return NULL;
-}
-
 /* An inference command's image and model: 0, or the exit code after the error line. */
 static int open_inputs(const char *image, const cli_common *c, fv_image *img, fv_model **m)
 {
@@ -76,7 +46,9 @@ static int open_inputs(const char *image, const cli_common *c, fv_image *img, fv
 static void print_top(const float *p, int n, const cli_common *c, const cli_infer *o)
 {
     char buf[1024];
-    char **names = read_labels(o->labels, c->weights ? c->weights : default_weights(buf, sizeof buf), n);
+    char **names;
+    if (fv_labels_read(o->labels, c->weights ? c->weights : default_weights(buf, sizeof buf), n, &names) != FV_OK)
+        fprintf(stderr, "featvis-cuda: %s\n", fv_last_error());
     int top = o->top ? o->top : 5;
     if (top > n) top = n;
     char *used = calloc(n, 1);
@@ -88,9 +60,7 @@ static void print_top(const float *p, int n, const cli_common *c, const cli_infe
         printf("%d\t%d\t%.4f\t%s\n", r + 1, best, p[best], names && names[best] ? names[best] : "");
     }
     free(used);
-    if (names)
-        for (int k = 0; k < n; k++) free(names[k]);
-    free(names);
+    fv_labels_free(names, n);
 }
 
 static int classify(fv_model *m, const fv_image *img, const char *image, const cli_common *c, const cli_infer *o)

@@ -400,14 +400,6 @@ static void wr_data(png_structp png, png_bytep data, size_t n)
 /* The file is flushed and fsync'd once, after the last chunk. */
 static void wr_flush(png_structp png) { (void)png; }
 
-static unsigned char quantise(float v)
-{
-    /* The comparisons are arranged so NaN lands on 0 rather than in undefined conversion. */
-    if (!(v > 0.0f)) return 0;
-    if (v >= 1.0f) return 255;
-    return (unsigned char)(v * 255.0f + 0.5f);
-}
-
 /* Returns 0, or -1 with the message recorded by wr_error. */
 static int wr_encode(struct png_wr *w, const fv_image *img, png_textp text, int nkv, unsigned char *row)
 {
@@ -416,11 +408,8 @@ static int wr_encode(struct png_wr *w, const fv_image *img, png_textp text, int 
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (nkv > 0) png_set_text(w->png, w->info, text, nkv);
     png_write_info(w->png, w->info);
-    size_t plane = (size_t)img->w * img->h;
     for (int y = 0; y < img->h; y++) {
-        const float *s = img->rgb + (size_t)y * img->w;
-        for (int x = 0; x < img->w; x++)
-            for (int c = 0; c < 3; c++) row[3 * x + c] = quantise(s[c * plane + x]);
+        fv_image_rgb8_row(img, y, row);
         png_write_row(w->png, row);
     }
     png_write_end(w->png, w->info);

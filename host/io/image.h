@@ -24,6 +24,10 @@ fv_status fv_image_check_declared(const char *path, const char *what, uint64_t w
 /* Bytes in the open file f, or UINT64_MAX when it is not a regular file (a pipe: its size is unknown). */
 uint64_t fv_image_file_bytes(FILE *f);
 
+/* Row y of img as 8-bit interleaved RGB (w*3 bytes), the conversion of fv_image_to_rgb8 (pixels.c): the PNG
+ * writer stores these rows. */
+void fv_image_rgb8_row(const fv_image *img, int y, unsigned char *row);
+
 /* Allocate a zeroed w x h image into *img (any previous buffer is not freed). On failure *img is
  * left empty ({0, 0, NULL}). */
 fv_status fv_image_alloc(fv_image *img, int w, int h);

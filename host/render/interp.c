@@ -53,8 +53,7 @@ static fv_status align_layers(const fv_net *net, const fv_alignment *al, int a_t
 static fv_status interp_check(const fv_render_config *cfg, int frames, const fv_alignment *al)
 {
     if (frames < 2 || frames > 64) return fv_fail(FV_ERR_ARG, "--frames %d: must be 2..64", frames);
-    if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
-    if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
+    FV_TRY(fv_render_config_check(cfg));
     if (!(al->weight >= 0)) return fv_fail(FV_ERR_ARG, "--alignment %g: must be >= 0", al->weight);
     if (!(al->decay > 0)) return fv_fail(FV_ERR_ARG, "--alignment-decay %g: must be > 0", al->decay);
     if (cfg->param_pixel || cfg->init)

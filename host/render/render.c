@@ -1,6 +1,7 @@
 /* Rendering (include/featvis/featvis.h): B images, each with its own objective, optimised together in one
  * pass (RECIPE.md); diversity groups with Lucid's relative weight; passes sized by memory. The state is
  * built in state.c, the step runs in step.c, the parameterisation lives in param.c. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,33 @@ int fv_render_batch_capacity(const fv_model *m, const fv_render_config *cfg, con
     return cap;
 }
 
+/* The command line's ranges (host/cli/args.c), for every caller of the library (the Python package). */
+fv_status fv_render_config_check(const fv_render_config *c)
+{
+    if (!c) return fv_fail(FV_ERR_ARG, "render: NULL config");
+    if (c->size < 16 || c->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", c->size);
+    if (c->steps < 1 || c->steps > 1000000) return fv_fail(FV_ERR_ARG, "--steps %d: must be 1..1000000", c->steps);
+    if ((unsigned)c->preset > FV_PRESET_NONE) return fv_fail(FV_ERR_ARG, "preset %d: unknown", (int)c->preset);
+    if (!(c->lr > 0) || isinf(c->lr)) return fv_fail(FV_ERR_ARG, "--lr %g: must be a positive number", c->lr);
+    if (c->redirect_steps < 0 || c->redirect_steps > 1000000)
+        return fv_fail(FV_ERR_ARG, "--redirect-steps %d: must be 0..1000000", c->redirect_steps);
+    if (!(c->diversity_weight >= 0) || isinf(c->diversity_weight))
+        return fv_fail(FV_ERR_ARG, "--diversity-weight %g: must be a number >= 0", c->diversity_weight);
+    if (c->batch_size < 0 || c->batch_size > (1 << 20))
+        return fv_fail(FV_ERR_ARG, "--batch-size %d: must be 1..1048576 (0: as many as fit)", c->batch_size);
+    const char *const names[] = {"--tv", "--l1", "--l2", "--blur"};
+    const float w[] = {c->tv_weight, c->l1_weight, c->l2_weight, c->blur_weight};
+    for (int i = 0; i < 4; i++)
+        if (!(w[i] >= 0 && w[i] <= 1e30f)) return fv_fail(FV_ERR_ARG, "%s %g: must be a number >= 0", names[i], w[i]);
+    if (c->init && (!c->init->rgb || c->init->w < 1 || c->init->h < 1))
+        return fv_fail(FV_ERR_ARG, "--init: an empty image (%dx%d)", c->init->w, c->init->h);
+    return c->backend_instance ? FV_OK : fv_backend_options_check(&c->backend_options);
+}
+
 static fv_status check_request(const fv_render_config *cfg, const fv_render_item *items, int nitems, int *total)
 {
     if (nitems < 1) return fv_fail(FV_ERR_ARG, "render: no objectives");
-    if (cfg->size < 16 || cfg->size > 4096) return fv_fail(FV_ERR_ARG, "--size %d: must be 16..4096", cfg->size);
-    if (cfg->steps < 1) return fv_fail(FV_ERR_ARG, "--steps %d: must be at least 1", cfg->steps);
+    FV_TRY(fv_render_config_check(cfg));
     *total = 0;
     for (int i = 0; i < nitems; i++) {
         if (items[i].count < 1 || items[i].count > 64)

@@ -52,6 +52,12 @@ fv_status fv_model_layer_shape(const fv_model *m, const char *layer, int input_s
 /* Layer names the model exposes (targets), for --help and error messages. */
 int fv_model_num_layers(const fv_model *m);
 const char *fv_model_layer_name(const fv_model *m, int i);
+/* The model file used when none is named (the command line without --weights, the Python package's
+ * load_model()): $FEATVIS_WEIGHTS when set, else the weights cache $XDG_CACHE_HOME/featvis/bvlc_googlenet.caffemodel
+ * (default ~/.cache/featvis). FV_OK when that file can be opened for reading; else FV_ERR_IO with one line saying
+ * what to do (fetch the weights into the cache, or set FEATVIS_WEIGHTS). buf receives the path looked at either
+ * way ("" when none could be formed: no FEATVIS_WEIGHTS, XDG_CACHE_HOME or HOME). */
+fv_status fv_default_weights(char *buf, size_t n);
 
 /* ---------- images ---------- */
 
@@ -66,6 +72,9 @@ fv_status fv_image_read_png(const char *path, fv_image *out);
 fv_status fv_image_write_png(const char *path, const fv_image *img, const char *const *keys,
                              const char *const *values, int nkv);
 void fv_image_free(fv_image *img);
+/* The 8-bit pixels fv_image_write_png stores, interleaved: rgb8[(y*w + x)*3 + c] = v*255 rounded half up, v
+ * clamped to [0,1] (NaN: 0). rgb8 holds 3*w*h bytes. The PNG writer converts with this very function. */
+void fv_image_to_rgb8(const fv_image *img, uint8_t *rgb8);
 
 /* ---------- backends ---------- */
 
@@ -159,6 +168,11 @@ typedef struct fv_render_config {
 } fv_render_config;
 
 void fv_render_config_default(fv_render_config *c);
+/* Every option of c within the command line's ranges (size 16..4096, steps 1..1000000, lr > 0, redirect_steps
+ * 0..1000000, diversity_weight >= 0, penalty weights 0..1e30, batch_size 0..1048576, a known preset, an init image
+ * that is not empty, and the backend options unless backend_instance is set): FV_OK, or FV_ERR_ARG with one line
+ * naming the option by its command-line flag and the value. fv_render and fv_render_interpolation check with it. */
+fv_status fv_render_config_check(const fv_render_config *c);
 
 /* One requested image group: an objective (CLI syntax, see README) and how many images to render of it.
  * count > 1 makes a diversity group, optimised as Lucid's `objective - diversity_weight * diversity(L)` on

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The house rules of featvis-cuda's source tree (README, Layout), checked from the files themselves:
-- every C/CUDA source and header under host/, models/, cuda/, kernels/, include/ opens with a comment
+- every C/CUDA source and header under host/, models/, cuda/, kernels/, include/, python/ext/ opens with a comment
   saying what it is for;
 - no source file over 500 lines and no function over 80 lines (tests, perf and generated files aside);
 - includes never climb ("../"), and every include that names a layer ("net/plan.h") points one way: a
@@ -24,6 +24,7 @@ LAYERS = {
     "render": ["models", "net", "device", "backend", "io", "core"],
     "app": ["render", "models", "net", "device", "backend", "io", "core"],
     "cli": ["app", "render", "models", "device", "io", "core"],
+    "python": ["app", "render", "models", "device", "io", "core"],  # python/ext/: the CPython extension
 }
 SOURCE_EXT = (".c", ".h", ".cu", ".cuh")
 MAX_FILE, MAX_FUNC = 500, 80
@@ -39,6 +40,8 @@ def layer_of(rel):
         return "models"
     if parts[0] == "include":
         return "include"
+    if parts[:2] == ["python", "ext"]:
+        return "python"
     return None
 
 
@@ -67,7 +70,7 @@ def functions(lines):
 def main():
     root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", ".."))
     breaches, nfiles = [], 0
-    for top in ("host", "models", "cuda", "kernels", "include"):
+    for top in ("host", "models", "cuda", "kernels", "include", "python/ext"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for f in sorted(files):
                 if not f.endswith(SOURCE_EXT):
