@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # featvis-cuda on Slurm: a job array of N tasks, one GPU each, that together render a job file into one shared
-# folder (`render --batch JOBS -o OUT --shard auto/N`, K = SLURM_ARRAY_TASK_ID); requeued tasks resume from
-# their shard journals. Submit from the repository root: sbatch docker/slurm-array.sh JOBS.txt OUT [render options]
+# folder with the container's command line (docker/README.md) plus the shard: `--batch JOBS -o OUT --shard auto/N
+# --backend cuda`, K = SLURM_ARRAY_TASK_ID; requeued tasks resume from their shard journals.
+# Submit from the repository root: sbatch docker/slurm-array.sh JOBS.txt OUT [render options]
+# Exit 5: another process holds this shard of OUT (the same array submitted twice into one folder, or a
+# predecessor still running on a node Slurm lost); nothing was done: requeue the task once that one has gone.
 #
 # N is the array size: --array=0-(N-1) below (0-7: N = 8), or on the command line, e.g. sbatch --array=0-31 ...
 # The script takes N from Slurm, so --shard always matches the array. Throttling (--array=0-31%8) is fine.
@@ -52,9 +55,11 @@ echo "featvis: task $SLURM_ARRAY_TASK_ID of $n on $(hostname) (restart count ${S
 # exec: featvis-cuda itself gets Slurm's SIGTERM on preemption or time-out, closes its journal and exits;
 # the requeued task (--requeue) runs this same command again and renders only what is missing.
 # --backend cuda: a task that was given a GPU must use it, not fall back to the CPU unnoticed.
-exec "$bin" render --batch "$jobs_file" -o "$out" --shard "auto/$n" --backend cuda "$@"
+exec "$bin" --batch "$jobs_file" -o "$out" --shard "auto/$n" --backend cuda "$@"
 
-# The same run from the container image (apptainer build featvis-cuda.sif docker-daemon://featvis-cuda:latest);
-# Slurm's variables pass into the container, so --shard auto/N works unchanged. Use it instead of the line above:
-# exec apptainer exec --nv --bind "$out:/out" --bind "$(dirname "$(realpath "$jobs_file")"):/jobs:ro" \
-#   featvis-cuda.sif featvis-cuda render --batch "/jobs/$(basename "$jobs_file")" -o /out --shard "auto/$n" --backend cuda "$@"
+# The same run from the container image (apptainer build featvis-cuda.sif docker-daemon://featvis-cuda:latest),
+# laid out as docker/README.md's `docker run -v "$PWD:/work"`: a shared folder WORK holding channels.txt, the
+# images into WORK/out (sbatch docker/slurm-array.sh WORK/channels.txt WORK/out). Slurm's variables pass into
+# the container, so --shard auto/N works unchanged. Use it instead of the exec line above:
+# exec apptainer exec --nv --bind "$(dirname "$out"):/work" featvis-cuda.sif \
+#   featvis-cuda --batch /work/channels.txt -o /work/out --shard "auto/$n" --backend cuda "$@"

@@ -15,4 +15,9 @@ ctest --test-dir "$emu" -L emulated --output-on-failure || status=$?
 # The Python package (python/test.sh): built into a virtual environment under the build folder (without its
 # CUDA parts, to save time), then its pytest suite, the byte-identity with the CLI and the example notebook.
 python/test.sh || status=$?
+# The fuzz targets' smoke (tests/fuzz/run.sh, README "Tests"): a clang build with libFuzzer, ASan and UBSan, each
+# parser fuzzed for a few seconds from its seeds and kept crash inputs. The long campaign: tests/fuzz/RESULTS.md.
+tests/fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-5}" || status=$?
+# The docker image without Docker (docker/check-image.sh): its build and runtime stages in clean Debian roots.
+docker/check-image.sh || status=$?
 exit "$status"
