@@ -28,9 +28,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 t0=$(date +%s)
 command -v clang >/dev/null || { echo "run.sh: clang is needed (scripts/install-deps.sh installs it)" >&2; exit 1; }
-cmake -S . -B "$bdir" -DCMAKE_C_COMPILER=clang -DFV_FUZZ=ON -DFV_BUILD_TESTS=OFF >"$bdir.cmake.log" 2>&1 ||
-  { cat "$bdir.cmake.log" >&2; exit 1; }
-cmake --build "$bdir" -j"$(nproc)" --target fuzz_targets >"$bdir.build.log" 2>&1 || { tail -40 "$bdir.build.log" >&2; exit 1; }
+mkdir -p "$bdir"
+cmake -S . -B "$bdir" -DCMAKE_C_COMPILER=clang -DFV_FUZZ=ON -DFV_BUILD_TESTS=OFF >"$bdir/cmake.log" 2>&1 ||
+  { cat "$bdir/cmake.log" >&2; exit 1; }
+cmake --build "$bdir" -j"$(nproc)" --target fuzz_targets >"$bdir/build.log" 2>&1 || { tail -40 "$bdir/build.log" >&2; exit 1; }
 rm -rf "$bdir/fuzz-seeds"
 "$bdir/make_fuzz_seeds" "$bdir/fuzz-seeds" >/dev/null
 echo "built in $(( $(date +%s) - t0 )) s; running ${#targets[@]} targets for $secs s each, $par at once"
