@@ -144,6 +144,51 @@ static fv_status cu_softmax_bwd(void *ctx, fv_tensor y, fv_tensor dy, fv_tensor 
     return fv_softmax_bwd_cuda(ctx, y, dy, dx);
 }
 
+static fv_status cu_act_fwd(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor y)
+{
+    return fv_act_fwd_cuda(ctx, d, x, y);
+}
+
+static fv_status cu_act_bwd(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx)
+{
+    return fv_act_bwd_cuda(ctx, d, x, dy, dx);
+}
+
+static fv_status cu_binary_fwd(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y)
+{
+    return fv_binary_fwd_cuda(ctx, k, a, b, y);
+}
+
+static fv_status cu_binary_bwd(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                               fv_tensor db)
+{
+    return fv_binary_bwd_cuda(ctx, k, a, b, dy, da, db);
+}
+
+static fv_status cu_affine_fwd(void *ctx, fv_tensor x, const float *scale, const float *shift, fv_tensor y)
+{
+    return fv_affine_fwd_cuda(ctx, x, scale, shift, y);
+}
+
+static fv_status cu_affine_bwd(void *ctx, fv_tensor dy, const float *scale, fv_tensor dx)
+{
+    return fv_affine_bwd_cuda(ctx, dy, scale, dx);
+}
+
+static fv_status cu_pad_fwd(void *ctx, const fv_window *pads, float value, fv_tensor x, fv_tensor y)
+{
+    return fv_pad_fwd_cuda(ctx, pads, value, x, y);
+}
+
+static fv_status cu_pad_bwd(void *ctx, const fv_window *pads, fv_tensor dy, fv_tensor dx)
+{
+    return fv_pad_bwd_cuda(ctx, pads, dy, dx);
+}
+
+static fv_status cu_copy_fwd(void *ctx, fv_tensor x, fv_tensor y) { return fv_copy_fwd_cuda(ctx, x, y); }
+
+static fv_status cu_copy_bwd(void *ctx, fv_tensor dy, fv_tensor dx) { return fv_copy_bwd_cuda(ctx, dy, dx); }
+
 static fv_status cu_fft_plan_create(void *ctx, int n, int h, int w, void **plan)
 {
     return fv_fft_plan_create_cuda(ctx, n, h, w, (fv_fft_plan_cuda **)plan);
@@ -203,15 +248,15 @@ static fv_status cu_tfchain_bwd(void *ctx, int nimg, int c, const fv_tfchain *ch
 }
 
 static fv_status cu_preprocess_fwd(void *ctx, int n, int hw, const int perm[3], float scale, const float mean[3],
-                                   const float *rgb, float *out)
+                                   const float std[3], const float *rgb, float *out)
 {
-    return fv_preprocess_fwd_cuda(ctx, n, hw, perm, scale, mean, rgb, out);
+    return fv_preprocess_fwd_cuda(ctx, n, hw, perm, scale, mean, std, rgb, out);
 }
 
-static fv_status cu_preprocess_bwd(void *ctx, int n, int hw, const int perm[3], float scale, const float *dout,
-                                   float *drgb)
+static fv_status cu_preprocess_bwd(void *ctx, int n, int hw, const int perm[3], float scale, const float std[3],
+                                   const float *dout, float *drgb)
 {
-    return fv_preprocess_bwd_cuda(ctx, n, hw, perm, scale, dout, drgb);
+    return fv_preprocess_bwd_cuda(ctx, n, hw, perm, scale, std, dout, drgb);
 }
 
 static fv_status cu_adam(void *ctx, size_t count, float *p, const float *g, float *m, float *v, int t, float lr,
@@ -304,6 +349,16 @@ static const fv_backend_i cuda_iface = {
     .fc_bwd = cu_fc_bwd,
     .softmax_fwd = cu_softmax_fwd,
     .softmax_bwd = cu_softmax_bwd,
+    .act_fwd = cu_act_fwd,
+    .act_bwd = cu_act_bwd,
+    .binary_fwd = cu_binary_fwd,
+    .binary_bwd = cu_binary_bwd,
+    .affine_fwd = cu_affine_fwd,
+    .affine_bwd = cu_affine_bwd,
+    .pad_fwd = cu_pad_fwd,
+    .pad_bwd = cu_pad_bwd,
+    .copy_fwd = cu_copy_fwd,
+    .copy_bwd = cu_copy_bwd,
     .fft_plan_create = cu_fft_plan_create,
     .fft_plan_free = cu_fft_plan_free,
     .spectrum_to_image = cu_spectrum_to_image,

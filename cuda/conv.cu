@@ -1,5 +1,6 @@
 // 2-D convolution on the GPU with cuDNN, forward and backward-data (never weight gradients): the twin of
-// host/cpu/conv.c. NCHW float32, cross-correlation on OIHW weights, FP32 FMA math, or TF32 tensor cores when the
+// host/cpu/conv.c. NCHW float32, cross-correlation on OIHW weights (groups through cudnnSetConvolutionGroupCount,
+// dilations in the convolution descriptor), FP32 FMA math, or TF32 tensor cores when the
 // context's precision says so (ctx->tf32). cuDNN pads
 // symmetrically only, so asymmetric (TensorFlow SAME) padding goes through an explicitly padded copy.
 #include <climits>
@@ -52,7 +53,7 @@ struct Choice {
 };
 
 struct ConvEntry {
-    int n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr;
+    int n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr, g, dh, dw;
     Choice fwd[NVARIANT], bwd[NVARIANT];
     size_t ws_bytes;   // cuDNN workspace budget: the largest usable choice above
     size_t pad_floats; // padded input / padded dx buffer, rounded up to 256 bytes (0 when symmetric)
@@ -80,7 +81,8 @@ static bool entry_matches(const ConvEntry &e, const fv_conv_desc *d, int n, int 
     const fv_window *k = &d->win;
     return e.n == n && e.cin == d->cin && e.h == h && e.w == w && e.cout == d->cout && e.kh == k->kh &&
            e.kw == k->kw && e.sh == k->sh && e.sw == k->sw && e.pt == k->pad_t && e.pl == k->pad_l &&
-           e.pb == k->pad_b && e.pr == k->pad_r;
+           e.pb == k->pad_b && e.pr == k->pad_r && e.g == fv_conv_groups(d) && e.dh == fv_conv_dh(d) &&
+           e.dw == fv_conv_dw(d);
 }
 
 // The descriptors of one call as cuDNN sees it. With asymmetric padding the input side is our packed,
@@ -101,17 +103,20 @@ static fv_status make_descs(const fv_conv_desc *d, int n, int h, int w, long x_n
     const fv_window *k = &d->win;
     int asym = is_asymmetric(k);
     int hp = asym ? h + k->pad_t + k->pad_b : h, wp = asym ? w + k->pad_l + k->pad_r : w;
-    int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
-    int ow = fv_window_out(w, k->kw, k->sw, k->pad_l, k->pad_r);
+    int oh = fv_window_out(h, fv_conv_ext_h(d), k->sh, k->pad_t, k->pad_b);
+    int ow = fv_window_out(w, fv_conv_ext_w(d), k->sw, k->pad_l, k->pad_r);
+    const int g = fv_conv_groups(d);
     FV_TRY(fv_cudnn_set_tensor(ds.x, n, d->cin, hp, wp, asym ? (long)d->cin * hp * wp : x_nstride, "conv"));
     FV_TRY(fv_cudnn_set_tensor(ds.y, n, d->cout, oh, ow, y_nstride, "conv"));
     FV_CUDNN_CHECK(cudnnCreateFilterDescriptor(&ds.f.d));
-    FV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(ds.f.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, k->kh,
-                                              k->kw));
+    FV_CUDNN_CHECK(cudnnSetFilter4dDescriptor(ds.f.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin / g,
+                                              k->kh, k->kw));
     FV_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&ds.c.d));
     // Cross-correlation: OIHW weights as Caffe / TensorFlow / PyTorch apply them (no kernel flip).
-    FV_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(ds.c.d, asym ? 0 : k->pad_t, asym ? 0 : k->pad_l, k->sh, k->sw, 1,
-                                                   1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    FV_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(ds.c.d, asym ? 0 : k->pad_t, asym ? 0 : k->pad_l, k->sh, k->sw,
+                                                   fv_conv_dh(d), fv_conv_dw(d), CUDNN_CROSS_CORRELATION,
+                                                   CUDNN_DATA_FLOAT));
+    if (g > 1) FV_CUDNN_CHECK(cudnnSetConvolutionGroupCount(ds.c.d, g));
     // FP32: FMA kernels only, never TF32 tensor cores, so results track the CPU reference; TF32: the math type
     // of the chosen algorithm (cuDNN asks for the perf result's math type to be set before it runs).
     FV_CUDNN_CHECK(cudnnSetConvolutionMathType(ds.c.d, math));
@@ -269,8 +274,9 @@ static void log_choice(fv_cuda_ctx *ctx, int bwd, int variant, const char *shape
 static void shape_str(const fv_conv_desc *d, int n, int h, int w, char *buf, size_t len)
 {
     const fv_window *k = &d->win;
-    snprintf(buf, len, "n=%d c=%d h=%d w=%d cout=%d k=%dx%d s=%dx%d pads=%d/%d/%d/%d", n, d->cin, h, w, d->cout, k->kh,
-             k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r);
+    snprintf(buf, len, "n=%d c=%d h=%d w=%d cout=%d k=%dx%d s=%dx%d pads=%d/%d/%d/%d groups=%d dil=%dx%d", n, d->cin, h,
+             w, d->cout, k->kh, k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r, fv_conv_groups(d),
+             fv_conv_dh(d), fv_conv_dw(d));
 }
 
 // The cached plan for one shape, choosing (and logging) the algorithms on first use.
@@ -290,8 +296,9 @@ static fv_status get_entry(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h
     if (!e) return fv_fail(FV_ERR_NOMEM, "conv (cuda): out of memory for the algorithm cache");
     e->n = n, e->cin = d->cin, e->h = h, e->w = w, e->cout = d->cout, e->kh = k->kh, e->kw = k->kw;
     e->sh = k->sh, e->sw = k->sw, e->pt = k->pad_t, e->pl = k->pad_l, e->pb = k->pad_b, e->pr = k->pad_r;
-    int oh = fv_window_out(h, k->kh, k->sh, k->pad_t, k->pad_b);
-    int ow = fv_window_out(w, k->kw, k->sw, k->pad_l, k->pad_r);
+    e->g = fv_conv_groups(d), e->dh = fv_conv_dh(d), e->dw = fv_conv_dw(d);
+    int oh = fv_window_out(h, fv_conv_ext_h(d), k->sh, k->pad_t, k->pad_b);
+    int ow = fv_window_out(w, fv_conv_ext_w(d), k->sw, k->pad_l, k->pad_r);
     long xchw = (long)d->cin * h * w, ychw = (long)d->cout * oh * ow;
     char shape[160];
     shape_str(d, n, h, w, shape, sizeof shape);
@@ -327,7 +334,7 @@ extern "C" size_t fv_conv2d_workspace_cuda(fv_cuda_ctx *ctx, const fv_conv_desc 
 {
     if (n < 1 || h < 1 || w < 1 || fv_check_conv_desc("conv workspace (cuda)", d) != FV_OK) return 0;
     const fv_window *k = &d->win;
-    if (h + k->pad_t + k->pad_b < k->kh || w + k->pad_l + k->pad_r < k->kw) return 0;
+    if (h + k->pad_t + k->pad_b < fv_conv_ext_h(d) || w + k->pad_l + k->pad_r < fv_conv_ext_w(d)) return 0;
     ConvEntry *e;
     if (fv_cuda_enter(ctx) != FV_OK || get_entry(ctx, d, n, h, w, &e) != FV_OK) return 0;
     return e->pad_floats + (e->ws_bytes + sizeof(float) - 1) / sizeof(float);

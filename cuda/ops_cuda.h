@@ -14,7 +14,8 @@
 extern "C" {
 #endif
 
-/* cuda/conv.cu (cuDNN; asymmetric padding through an explicitly padded copy; algorithms cached per context) */
+/* cuda/conv.cu (cuDNN; asymmetric padding through an explicitly padded copy; groups and dilations in cuDNN's
+ * descriptors; algorithms cached per context) */
 size_t fv_conv2d_workspace_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, int n, int h, int w);
 fv_status fv_conv2d_fwd_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, fv_tensor x, const float *wt, const float *bias,
                              fv_tensor y, float *work);
@@ -25,7 +26,7 @@ fv_status fv_conv2d_bwd_data_cuda(fv_cuda_ctx *ctx, const fv_conv_desc *d, fv_te
 fv_status fv_relu_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y);
 fv_status fv_relu_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor dy, fv_tensor dx, int redirect);
 
-/* kernels/pool.cu (own kernels: cuDNN pooling cannot express asymmetric padding) */
+/* kernels/pool.cu (own kernels: cuDNN pooling cannot express asymmetric padding, nor count_pad's limit) */
 fv_status fv_pool_fwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y);
 fv_status fv_pool_bwd_cuda(fv_cuda_ctx *ctx, const fv_pool_desc *d, fv_tensor x, fv_tensor y, fv_tensor dy,
                            fv_tensor dx);
@@ -42,6 +43,19 @@ fv_status fv_fc_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor dy, const float *wt, fv_ten
 /* cuda/softmax.cu (cuDNN) */
 fv_status fv_softmax_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y);
 fv_status fv_softmax_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor y, fv_tensor dy, fv_tensor dx);
+
+/* kernels/act.cu, binary.cu, affine.cu, pad.cu, copy.cu (the ONNX operators; scale and shift are device arrays) */
+fv_status fv_act_fwd_cuda(fv_cuda_ctx *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_act_bwd_cuda(fv_cuda_ctx *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx);
+fv_status fv_binary_fwd_cuda(fv_cuda_ctx *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y);
+fv_status fv_binary_bwd_cuda(fv_cuda_ctx *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                             fv_tensor db);
+fv_status fv_affine_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, const float *scale, const float *shift, fv_tensor y);
+fv_status fv_affine_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor dy, const float *scale, fv_tensor dx);
+fv_status fv_pad_fwd_cuda(fv_cuda_ctx *ctx, const fv_window *pads, float value, fv_tensor x, fv_tensor y);
+fv_status fv_pad_bwd_cuda(fv_cuda_ctx *ctx, const fv_window *pads, fv_tensor dy, fv_tensor dx);
+fv_status fv_copy_fwd_cuda(fv_cuda_ctx *ctx, fv_tensor x, fv_tensor y);
+fv_status fv_copy_bwd_cuda(fv_cuda_ctx *ctx, fv_tensor dy, fv_tensor dx);
 
 /* cuda/fft.cu (cuFFT + kernels for scaling, symmetrising and the adjoint's weights). A plan runs on the stream
  * of the context it was made with. */
@@ -74,9 +88,9 @@ fv_status fv_tfchain_bwd_cuda(fv_cuda_ctx *ctx, int nimg, int c, const fv_tfchai
 
 /* kernels/preprocess.cu */
 fv_status fv_preprocess_fwd_cuda(fv_cuda_ctx *ctx, int n, int hw, const int perm[3], float scale, const float mean[3],
-                                 const float *rgb, float *out);
-fv_status fv_preprocess_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, const int perm[3], float scale, const float *dout,
-                                 float *drgb);
+                                 const float std[3], const float *rgb, float *out);
+fv_status fv_preprocess_bwd_cuda(fv_cuda_ctx *ctx, int n, int hw, const int perm[3], float scale, const float std[3],
+                                 const float *dout, float *drgb);
 
 /* kernels/adam.cu */
 fv_status fv_adam_cuda(fv_cuda_ctx *ctx, size_t count, float *p, const float *g, float *m, float *v, int t, float lr,

@@ -211,7 +211,7 @@ Test(backend_checks, network_ops_refuse_alike)
                  CUDA_TWIN(fv_conv2d_fwd_cuda(NULL, &cd, x, NULL, NULL, y, buf)));
     same_refusal("relu", take(fv_relu_fwd_cpu(x, small)), CUDA_TWIN(fv_relu_fwd_cuda(NULL, x, small)));
     same_refusal("relu bwd", take(fv_relu_bwd_cpu(x, empty, y, 0)), CUDA_TWIN(fv_relu_bwd_cuda(NULL, x, empty, y, 0)));
-    fv_pool_desc pd = {{2, 2, 2, 2, 0, 0, 0, 0}, (fv_pool_kind)5, 0};
+    fv_pool_desc pd = {{2, 2, 2, 2, 0, 0, 0, 0}, (fv_pool_kind)5, 0, 0, 0};
     same_refusal("pool kind", take(fv_pool_fwd_cpu(&pd, x, y)), CUDA_TWIN(fv_pool_fwd_cuda(NULL, &pd, x, y)));
     pd.kind = FV_POOL_MAX;
     fv_tensor py = fv_tensor_make(buf + 300, 1, 2, 3, 3);
@@ -242,6 +242,34 @@ Test(backend_checks, network_ops_refuse_alike)
 #endif
 }
 
+/* Issue 13's operators: one refusal each, the same on both twins. */
+Test(backend_checks, onnx_ops_refuse_alike)
+{
+    float buf[4096];
+    fv_test_fill(buf, 4096, 3, -1, 1);
+    fv_tensor x = fv_tensor_make(buf, 2, 3, 4, 4), y = fv_tensor_make(buf + 200, 2, 3, 4, 4);
+    fv_tensor b2 = fv_tensor_make(buf + 400, 2, 2, 1, 1), b3 = fv_tensor_make(buf + 400, 2, 3, 1, 1);
+    fv_act_desc clip = {FV_ACT_CLIP, 6, 0};
+    same_refusal("act clip", take(fv_act_fwd_cpu(&clip, x, y)), CUDA_TWIN(fv_act_fwd_cuda(NULL, &clip, x, y)));
+    same_refusal("act bwd", take(fv_act_bwd_cpu(NULL, x, y, y)), CUDA_TWIN(fv_act_bwd_cuda(NULL, NULL, x, y, y)));
+    same_refusal("binary broadcast", take(fv_binary_fwd_cpu(FV_BINARY_ADD, x, b2, y)),
+                 CUDA_TWIN(fv_binary_fwd_cuda(NULL, FV_BINARY_ADD, x, b2, y)));
+    same_refusal("binary db", take(fv_binary_bwd_cpu(FV_BINARY_MUL, x, b3, y, x, b2)),
+                 CUDA_TWIN(fv_binary_bwd_cuda(NULL, FV_BINARY_MUL, x, b3, y, x, b2)));
+    same_refusal("affine", take(fv_affine_fwd_cpu(x, NULL, buf, y)), CUDA_TWIN(fv_affine_fwd_cuda(NULL, x, NULL, buf, y)));
+    fv_window pads = {0};
+    pads.pad_b = 1;
+    same_refusal("pad", take(fv_pad_fwd_cpu(&pads, 0, x, y)), CUDA_TWIN(fv_pad_fwd_cuda(NULL, &pads, 0, x, y)));
+    same_refusal("pad bwd", take(fv_pad_bwd_cpu(&pads, y, x)), CUDA_TWIN(fv_pad_bwd_cuda(NULL, &pads, y, x)));
+    same_refusal("copy", take(fv_copy_fwd_cpu(x, b2)), CUDA_TWIN(fv_copy_fwd_cuda(NULL, x, b2)));
+    fv_conv_desc cd = {{3, 3, 1, 1, 1, 1, 1, 1}, 3, 4, 2, 1, 1};
+    same_refusal("conv groups", take(fv_conv2d_fwd_cpu(&cd, x, buf, NULL, y, buf)),
+                 CUDA_TWIN(fv_conv2d_fwd_cuda(NULL, &cd, x, buf, NULL, y, buf)));
+    fv_pool_desc pd = {{2, 2, 2, 2, 0, 0, 0, 0}, FV_POOL_AVG, 1, 1, 0};
+    fv_tensor py = fv_tensor_make(buf + 600, 2, 3, 2, 2);
+    same_refusal("pool over", take(fv_pool_fwd_cpu(&pd, x, py)), CUDA_TWIN(fv_pool_fwd_cuda(NULL, &pd, x, py)));
+}
+
 Test(backend_checks, parameterisation_and_objective_ops_refuse_alike)
 {
     float buf[4096];
@@ -258,10 +286,13 @@ Test(backend_checks, parameterisation_and_objective_ops_refuse_alike)
                         {8, 2, 0, 0, 12, 12, 1, 0, 0, 0, 0, 0, 9, 0.5f, 0}};
     same_refusal("tfchain", take(fv_tfchain_fwd_cpu(2, 3, ch, buf, buf)),
                  CUDA_TWIN(fv_tfchain_fwd_cuda(NULL, 2, 3, ch, buf, buf)));
-    same_refusal("preprocess", take(fv_preprocess_fwd_cpu(1, 4, perm, 255, mean, buf, buf)),
-                 CUDA_TWIN(fv_preprocess_fwd_cuda(NULL, 1, 4, perm, 255, mean, buf, buf)));
-    same_refusal("preprocess bwd", take(fv_preprocess_bwd_cpu(1, 4, good, 255, NULL, buf)),
-                 CUDA_TWIN(fv_preprocess_bwd_cuda(NULL, 1, 4, good, 255, NULL, buf)));
+    same_refusal("preprocess", take(fv_preprocess_fwd_cpu(1, 4, perm, 255, mean, mean, buf, buf)),
+                 CUDA_TWIN(fv_preprocess_fwd_cuda(NULL, 1, 4, perm, 255, mean, mean, buf, buf)));
+    same_refusal("preprocess bwd", take(fv_preprocess_bwd_cpu(1, 4, good, 255, mean, NULL, buf)),
+                 CUDA_TWIN(fv_preprocess_bwd_cuda(NULL, 1, 4, good, 255, mean, NULL, buf)));
+    const float zero_std[3] = {1, 0, 1};
+    same_refusal("preprocess std", take(fv_preprocess_fwd_cpu(1, 4, good, 255, mean, zero_std, buf, buf)),
+                 CUDA_TWIN(fv_preprocess_fwd_cuda(NULL, 1, 4, good, 255, mean, zero_std, buf, buf)));
     same_refusal("adam", take(fv_adam_cpu(4, buf, buf, buf, buf, 0, 0.05f, 0.9f, 0.999f, 1e-8f)),
                  CUDA_TWIN(fv_adam_cuda(NULL, 4, buf, buf, buf, buf, 0, 0.05f, 0.9f, 0.999f, 1e-8f)));
     same_refusal("penalty", take(fv_penalty_fwd_cpu(2, 0, 4, buf, 1, 0, 0, 0, buf)),

@@ -90,7 +90,7 @@ Test(cuda_edges, pool_lrn_softmax_fc_on_slice_views, .fini = close_gpu)
     const fv_window win = {3, 3, 2, 2, 0, 0, 1, 1};
     const int oh = fv_window_out(13, 3, 2, 0, 1), ow = fv_window_out(11, 3, 2, 0, 1);
     for (int kind = 0; kind < 2; kind++) {
-        fv_pool_desc d = {win, kind ? FV_POOL_AVG : FV_POOL_MAX, 0};
+        fv_pool_desc d = {win, kind ? FV_POOL_AVG : FV_POOL_MAX, 0, 0, 0};
         view x = mkv(3, 5, 13, 11, 2, 20, -1, 1), y = mkv(3, 5, oh, ow, 3, 21, -1, 1), dy = mkv(3, 5, oh, ow, 1, 22, -1, 1),
              dx = mkv(3, 5, 13, 11, 4, 23, -1, 1);
         cr_assert_eq(fv_pool_fwd_cpu(&d, x.th, y.th), FV_OK);

@@ -195,7 +195,7 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
                               {7, 7, 1, 1, 0, 0, 0, 0}};
     for (int k = 0; k < 4; k++)
         for (int kind = 0; kind < 2; kind++) {
-            fv_pool_desc d = {wins[k], kind ? FV_POOL_AVG : FV_POOL_MAX, 0};
+            fv_pool_desc d = {wins[k], kind ? FV_POOL_AVG : FV_POOL_MAX, 0, 0, 0};
             int H = k == 3 ? 7 : 14, oh = fv_window_out(H, d.win.kh, d.win.sh, d.win.pad_t, d.win.pad_b);
             pair x = mk(2, 5, H, H, 20, -1, 1), y = mk(2, 5, oh, oh, 21, -1, 1), dy = mk(2, 5, oh, oh, 22, -1, 1),
                  dx = mk(2, 5, H, H, 23, -1, 1);
@@ -326,18 +326,18 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam, .fini = close_gpu)
         fv_backend_free(G, gsrc), fv_backend_free(G, gddst);
         free(src), free(dst), free(ddst), free(dsrc);
     }
-    /* Preprocess (Caffe BGR) and Adam: same float expressions. */
+    /* Preprocess (BGR, a std per channel) and Adam: same float expressions. */
     {
         const int perm[3] = {2, 1, 0}, n = 2, hw = 100;
-        const float mean[3] = {104, 117, 123};
+        const float mean[3] = {104, 117, 123}, sd[3] = {58.4f, 57.1f, 57.4f};
         size_t np = (size_t)n * 3 * hw;
         float *rgb = rnd(np, 70, 0, 1), *out = malloc(np * sizeof(float)), *dout = rnd(np, 71, -1, 1),
               *drgb = malloc(np * sizeof(float));
-        cr_assert_eq(fv_preprocess_fwd_cpu(n, hw, perm, 255, mean, rgb, out), FV_OK);
-        cr_assert_eq(fv_preprocess_bwd_cpu(n, hw, perm, 255, dout, drgb), FV_OK);
+        cr_assert_eq(fv_preprocess_fwd_cpu(n, hw, perm, 255, mean, sd, rgb, out), FV_OK);
+        cr_assert_eq(fv_preprocess_bwd_cpu(n, hw, perm, 255, sd, dout, drgb), FV_OK);
         float *g1 = dev(rgb, np), *g2 = dev(NULL, np), *g3 = dev(dout, np), *g4 = dev(NULL, np);
-        cr_assert_eq(fv_preprocess_fwd(G, n, hw, perm, 255, mean, g1, g2), FV_OK, "%s", fv_last_error());
-        cr_assert_eq(fv_preprocess_bwd(G, n, hw, perm, 255, g3, g4), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_preprocess_fwd(G, n, hw, perm, 255, mean, sd, g1, g2), FV_OK, "%s", fv_last_error());
+        cr_assert_eq(fv_preprocess_bwd(G, n, hw, perm, 255, sd, g3, g4), FV_OK, "%s", fv_last_error());
         expect_close("preprocess forward", g2, out, np, 1e-4, 1e-6);
         expect_close("preprocess backward", g4, drgb, np, 1e-5, 1e-6);
         fv_backend_free(G, g1), fv_backend_free(G, g3);

@@ -329,6 +329,16 @@ typedef struct {
     int xs[4], ys[4]; /* tensor strides (0: packed) */
 } ConvCase;
 
+/* The group count of the case being checked (cudnnSetConvolutionGroupCount): output k reads the c / groups input
+ * channels of its group k / (k_total / groups); the filter is (k, c / groups, kh, kw). 1 but in one test. */
+static int case_groups = 1;
+
+/* Whether output k reads input channel c. */
+static int in_group(const ConvCase *p, int k, int c)
+{
+    return k / (p->k / case_groups) == c / (p->c / case_groups);
+}
+
 static int cc_oh(const ConvCase *p) { return (p->h + 2 * p->ph - ((p->kh - 1) * p->dh + 1)) / p->sh + 1; }
 static int cc_ow(const ConvCase *p) { return (p->w + 2 * p->pw - ((p->kw - 1) * p->dw + 1)) / p->sw + 1; }
 
@@ -358,7 +368,7 @@ static void conv_open(ConvCase *p, Conv *c)
     packed_strides(p->ys, p->k, cc_oh(p), cc_ow(p));
     int xd[4] = {p->n, p->c, p->h, p->w}, yd[4] = {p->n, p->k, cc_oh(p), cc_ow(p)};
     memcpy(c->xd, xd, sizeof xd), memcpy(c->yd, yd, sizeof yd);
-    c->xn = span4(xd, p->xs), c->yn = span4(yd, p->ys), c->wn = (size_t)p->k * p->c * p->kh * p->kw;
+    c->xn = span4(xd, p->xs), c->yn = span4(yd, p->ys), c->wn = (size_t)p->k * (p->c / case_groups) * p->kh * p->kw;
     cr_assert_eq(cudnnCreate(&c->h), CUDNN_STATUS_SUCCESS);
     cr_assert_eq(cudnnCreateTensorDescriptor(&c->x), CUDNN_STATUS_SUCCESS);
     cr_assert_eq(cudnnCreateTensorDescriptor(&c->y), CUDNN_STATUS_SUCCESS);
@@ -370,8 +380,10 @@ static void conv_open(ConvCase *p, Conv *c)
     cr_assert_eq(cudnnSetTensor4dDescriptorEx(c->y, CUDNN_DATA_FLOAT, yd[0], yd[1], yd[2], yd[3], p->ys[0], p->ys[1],
                                               p->ys[2], p->ys[3]),
                  CUDNN_STATUS_SUCCESS);
-    cr_assert_eq(cudnnSetFilter4dDescriptor(c->f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, p->k, p->c, p->kh, p->kw),
+    cr_assert_eq(cudnnSetFilter4dDescriptor(c->f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, p->k, p->c / case_groups, p->kh,
+                                            p->kw),
                  CUDNN_STATUS_SUCCESS);
+    if (case_groups > 1) cr_assert_eq(cudnnSetConvolutionGroupCount(c->cv, case_groups), CUDNN_STATUS_SUCCESS);
     cr_assert_eq(cudnnSetConvolution2dDescriptor(c->cv, p->ph, p->pw, p->sh, p->sw, p->dh, p->dw,
                                                  p->flip ? CUDNN_CONVOLUTION : CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                  CUDNN_STATUS_SUCCESS);
@@ -388,7 +400,8 @@ static void conv_close(Conv *c)
 static float wat(const ConvCase *p, const float *w, int k, int c, int r, int q)
 {
     if (p->flip) r = p->kh - 1 - r, q = p->kw - 1 - q;
-    return w[(((size_t)k * p->c + c) * p->kh + r) * p->kw + q];
+    const int cg = p->c / case_groups;
+    return w[(((size_t)k * cg + c % cg) * p->kh + r) * p->kw + q];
 }
 
 /* y (packed n, k, oh, ow) = conv(x) in double, straight from the definition. */
@@ -405,7 +418,7 @@ static double *ref_fwd(const ConvCase *p, const float *x, const float *w)
                         for (int r = 0; r < p->kh; r++)
                             for (int q = 0; q < p->kw; q++) {
                                 int iy = oy * p->sh - p->ph + r * p->dh, ix = ox * p->sw - p->pw + q * p->dw;
-                                if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w) continue;
+                                if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w || !in_group(p, k, c)) continue;
                                 s += (double)wat(p, w, k, c, r, q) *
                                      x[n * p->xs[0] + c * p->xs[1] + iy * p->xs[2] + ix * p->xs[3]];
                             }
@@ -427,7 +440,7 @@ static double *ref_bwd(const ConvCase *p, const float *dy, const float *w)
                         for (int r = 0; r < p->kh; r++)
                             for (int q = 0; q < p->kw; q++) {
                                 int iy = oy * p->sh - p->ph + r * p->dh, ix = ox * p->sw - p->pw + q * p->dw;
-                                if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w) continue;
+                                if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w || !in_group(p, k, c)) continue;
                                 dx[(((size_t)n * p->c + c) * p->h + iy) * p->w + ix] +=
                                     (double)wat(p, w, k, c, r, q) *
                                     dy[n * p->ys[0] + k * p->ys[1] + oy * p->ys[2] + ox * p->ys[3]];
@@ -514,6 +527,19 @@ Test(emu_cudnn, convolutions_match_the_definition_with_pads_strides_dilation_and
     /* packed 3x3 stride 1: every algorithm but DIRECT runs */
     ConvCase d = {1, 4, 8, 8, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, {0}, {0}};
     check_conv_case(d);
+}
+
+/* Grouped convolutions (cudnnSetConvolutionGroupCount): two groups with dilation, and depthwise with a channel
+ * multiplier of 2 and stride 2, against the definition restricted to each output's group. */
+Test(emu_cudnn, grouped_convolutions_match_the_definition)
+{
+    ConvCase a = {2, 4, 9, 8, 6, 3, 3, 2, 1, 1, 1, 2, 1, 0, {0}, {0}};
+    case_groups = 2;
+    check_conv_case(a);
+    ConvCase b = {1, 3, 10, 9, 6, 3, 3, 1, 1, 2, 2, 1, 1, 0, {0}, {0}};
+    case_groups = 3;
+    check_conv_case(b);
+    case_groups = 1;
 }
 
 /* One shape's listings: every algorithm once, the runnable first, refusals as NOT_SUPPORTED sub-codes, each

@@ -213,6 +213,7 @@ typedef struct conv_setup {
 static conv_setup conv_setup_make(const conv_case *cc, uint64_t seed)
 {
     conv_setup s;
+    memset(&s, 0, sizeof s); /* groups and dilations 0: 1 */
     s.cc = cc;
     s.d.win = cc->k;
     s.d.cin = cc->cin;
@@ -483,15 +484,15 @@ typedef struct pool_case {
 
 static const pool_case pool_cases[] = {
     /* Caffe rounds up: 3x3 s2 on 14 gives ceil(11/2)+1 = 7 outputs = extra bottom/right pad of 1. */
-    {"caffe ceil max 3x3 s2", 2, 3, 14, 14, {{3, 3, 2, 2, 0, 0, 1, 1}, FV_POOL_MAX, 0}},
-    {"caffe ceil avg 3x3 s2", 2, 3, 14, 14, {{3, 3, 2, 2, 0, 0, 1, 1}, FV_POOL_AVG, 0}},
+    {"caffe ceil max 3x3 s2", 2, 3, 14, 14, {{3, 3, 2, 2, 0, 0, 1, 1}, FV_POOL_MAX, 0, 0, 0}},
+    {"caffe ceil avg 3x3 s2", 2, 3, 14, 14, {{3, 3, 2, 2, 0, 0, 1, 1}, FV_POOL_AVG, 0, 0, 0}},
     /* TF SAME 3x3 s2 on 7: 4 outputs, total pad 2 -> 1/1; on 8: total pad 1 -> 0 top, 1 bottom. */
-    {"tf same max 3x3 s2 on 7x8", 1, 2, 7, 8, {{3, 3, 2, 2, 1, 0, 1, 1}, FV_POOL_MAX, 0}},
-    {"tf same avg 3x3 s2 on 7x8", 1, 2, 7, 8, {{3, 3, 2, 2, 1, 0, 1, 1}, FV_POOL_AVG, 0}},
-    {"tf same max 3x3 s1", 2, 2, 6, 5, {{3, 3, 1, 1, 1, 1, 1, 1}, FV_POOL_MAX, 0}},
-    {"tf same avg 3x3 s1", 2, 2, 6, 5, {{3, 3, 1, 1, 1, 1, 1, 1}, FV_POOL_AVG, 0}},
-    {"avg 7x7 global", 2, 4, 7, 7, {{7, 7, 1, 1, 0, 0, 0, 0}, FV_POOL_AVG, 0}},
-    {"max 2x3 s(2,1) asym", 1, 3, 6, 7, {{2, 3, 2, 1, 1, 0, 0, 2}, FV_POOL_MAX, 0}},
+    {"tf same max 3x3 s2 on 7x8", 1, 2, 7, 8, {{3, 3, 2, 2, 1, 0, 1, 1}, FV_POOL_MAX, 0, 0, 0}},
+    {"tf same avg 3x3 s2 on 7x8", 1, 2, 7, 8, {{3, 3, 2, 2, 1, 0, 1, 1}, FV_POOL_AVG, 0, 0, 0}},
+    {"tf same max 3x3 s1", 2, 2, 6, 5, {{3, 3, 1, 1, 1, 1, 1, 1}, FV_POOL_MAX, 0, 0, 0}},
+    {"tf same avg 3x3 s1", 2, 2, 6, 5, {{3, 3, 1, 1, 1, 1, 1, 1}, FV_POOL_AVG, 0, 0, 0}},
+    {"avg 7x7 global", 2, 4, 7, 7, {{7, 7, 1, 1, 0, 0, 0, 0}, FV_POOL_AVG, 0, 0, 0}},
+    {"max 2x3 s(2,1) asym", 1, 3, 6, 7, {{2, 3, 2, 1, 1, 0, 0, 2}, FV_POOL_MAX, 0, 0, 0}},
 };
 #define NPOOL ((int)(sizeof pool_cases / sizeof pool_cases[0]))
 
@@ -536,7 +537,7 @@ static void pool_gc_bwd(void *ctx, const float *x, const float *dy, float *dx)
 Test(pool, hand_computed_4x4)
 {
     float x[16] = {1, 5, 2, 0, 3, 4, 8, 1, 9, 2, 0, 7, 1, 1, 6, 3}, y[4];
-    fv_pool_desc d = {mkwin(2, 2, 2, 2, 0, 0, 0, 0), FV_POOL_MAX, 0};
+    fv_pool_desc d = {mkwin(2, 2, 2, 2, 0, 0, 0, 0), FV_POOL_MAX, 0, 0, 0};
     fv_tensor tx = fv_tensor_make(x, 1, 1, 4, 4), ty = fv_tensor_make(y, 1, 1, 2, 2);
     cr_assert_eq(fv_pool_fwd_cpu(&d, tx, ty), FV_OK);
     const float want_max[4] = {5, 8, 9, 7};
@@ -565,7 +566,7 @@ Test(pool, max_backward_routes_to_first_maximum)
     /* 3x3 of equal values, 2x2 s1 windows: each window's first (top-left) cell takes its gradient. */
     float x[9], y[4], dy[4] = {1, 10, 100, 1000}, dx[9];
     for (int i = 0; i < 9; i++) x[i] = 2, dx[i] = 0.5f;
-    fv_pool_desc d = {mkwin(2, 2, 1, 1, 0, 0, 0, 0), FV_POOL_MAX, 0};
+    fv_pool_desc d = {mkwin(2, 2, 1, 1, 0, 0, 0, 0), FV_POOL_MAX, 0, 0, 0};
     fv_tensor tx = fv_tensor_make(x, 1, 1, 3, 3), ty = fv_tensor_make(y, 1, 1, 2, 2);
     cr_assert_eq(fv_pool_fwd_cpu(&d, tx, ty), FV_OK);
     cr_assert_eq(fv_pool_bwd_cpu(&d, tx, ty, fv_tensor_make(dy, 1, 1, 2, 2), fv_tensor_make(dx, 1, 1, 3, 3)), FV_OK);
@@ -588,7 +589,7 @@ Test(pool, window_entirely_in_padding)
     float x[4] = {-1, -2, -3, -4}, y[16], dy[16], dx[4] = {0, 0, 0, 0};
     for (int i = 0; i < 16; i++) dy[i] = 1.0f + (float)i;
     for (int kind = 0; kind < 2; kind++) {
-        fv_pool_desc d = {mkwin(1, 1, 1, 1, 1, 1, 1, 1), kind ? FV_POOL_AVG : FV_POOL_MAX, 0};
+        fv_pool_desc d = {mkwin(1, 1, 1, 1, 1, 1, 1, 1), kind ? FV_POOL_AVG : FV_POOL_MAX, 0, 0, 0};
         fv_tensor tx = fv_tensor_make(x, 1, 1, 2, 2), ty = fv_tensor_make(y, 1, 1, 4, 4);
         cr_assert_eq(fv_pool_fwd_cpu(&d, tx, ty), FV_OK);
         const float want[16] = {0, 0, 0, 0, 0, -1, -2, 0, 0, -3, -4, 0, 0, 0, 0, 0};
@@ -658,7 +659,7 @@ Test(pool, slices)
 Test(pool, shape_errors)
 {
     float buf[1024] = {0};
-    fv_pool_desc d = {mkwin(3, 3, 2, 2, 0, 0, 1, 1), FV_POOL_MAX, 0};
+    fv_pool_desc d = {mkwin(3, 3, 2, 2, 0, 0, 1, 1), FV_POOL_MAX, 0, 0, 0};
     fv_tensor x = fv_tensor_make(buf, 1, 2, 14, 14);
     cr_assert_eq(fv_pool_fwd_cpu(&d, x, fv_tensor_make(buf + 512, 1, 2, 7, 7)), FV_OK);
     cr_assert_eq(fv_pool_fwd_cpu(&d, x, fv_tensor_make(buf + 512, 1, 2, 6, 7)), FV_ERR_SHAPE);
@@ -941,7 +942,7 @@ Test(backward, accumulates_into_dx)
     fv_gc_fill_uniform(153, wfc, 8 * C * H * W, -0.5f, 0.5f);
     fv_gc_fill_uniform(152, wt, C * C * 9, -0.5f, 0.5f);
     fv_conv_desc c3 = {mkwin(3, 3, 1, 1, 1, 1, 1, 1), C, C, 1, 1, 1}, c1 = {mkwin(1, 1, 1, 1, 0, 0, 0, 0), C, C, 1, 1, 1};
-    fv_pool_desc pm = {mkwin(3, 3, 1, 1, 1, 1, 1, 1), FV_POOL_MAX, 0}, pa = {mkwin(3, 3, 1, 1, 1, 1, 1, 1), FV_POOL_AVG, 0};
+    fv_pool_desc pm = {mkwin(3, 3, 1, 1, 1, 1, 1, 1), FV_POOL_MAX, 0, 0, 0}, pa = {mkwin(3, 3, 1, 1, 1, 1, 1, 1), FV_POOL_AVG, 0, 0, 0};
     fv_lrn_desc ld = {3, 0.5f, 0.75f, 2.0f};
     const char *names[] = {"conv 3x3", "conv 1x1", "relu", "relu redirect", "max pool",
                            "avg pool", "lrn",      "fc",   "softmax"};

@@ -319,9 +319,9 @@ Test(resample, transpose_fd_and_adjoint)
 Test(preprocess, caffe_values_and_adjoint)
 {
     const int perm[3] = {2, 1, 0};
-    const float mean[3] = {104, 117, 123};
+    const float mean[3] = {104, 117, 123}, one[3] = {1, 1, 1};
     float rgb[6] = {0.1f, 1.0f, 0.2f, 0.0f, 0.3f, 0.5f}, out[6]; /* two pixels, planar */
-    cr_assert_eq(fv_preprocess_fwd_cpu(1, 2, perm, 255.0f, mean, rgb, out), FV_OK);
+    cr_assert_eq(fv_preprocess_fwd_cpu(1, 2, perm, 255.0f, mean, one, rgb, out), FV_OK);
     cr_assert_float_eq(out[0], -27.5f, 1e-4); /* B = 0.3 * 255 - 104 */
     cr_assert_float_eq(out[2], -66.0f, 1e-4); /* G = 0.2 * 255 - 117 */
     cr_assert_float_eq(out[4], -97.5f, 1e-4); /* R = 0.1 * 255 - 123 */
@@ -329,7 +329,7 @@ Test(preprocess, caffe_values_and_adjoint)
     cr_assert_float_eq(out[3], -117.0f, 1e-4);
     cr_assert_float_eq(out[5], 132.0f, 1e-4);
     float dout[6] = {1, 0, 2, 0, 3, 1}, drgb[6];
-    cr_assert_eq(fv_preprocess_bwd_cpu(1, 2, perm, 255.0f, dout, drgb), FV_OK);
+    cr_assert_eq(fv_preprocess_bwd_cpu(1, 2, perm, 255.0f, one, dout, drgb), FV_OK);
     cr_assert_float_eq(drgb[0], 765.0f, 1e-3);
     cr_assert_float_eq(drgb[2], 510.0f, 1e-3);
     cr_assert_float_eq(drgb[4], 255.0f, 1e-3);
@@ -341,16 +341,41 @@ Test(preprocess, caffe_values_and_adjoint)
     float *x = tst_alloc(N), *px = tst_alloc(N), *y = tst_alloc(N), *pty = tst_alloc(N);
     tst_fill(x, N, 1.0);
     tst_fill(y, N, 1.0);
-    fv_preprocess_fwd_cpu(n, hw, perm, 255.0f, mean, x, px);
+    fv_preprocess_fwd_cpu(n, hw, perm, 255.0f, mean, one, x, px);
     for (int b = 0; b < n; b++)
         for (int c = 0; c < 3; c++)
             for (int i = 0; i < hw; i++) px[(b * 3 + c) * hw + i] += mean[c];
-    fv_preprocess_bwd_cpu(n, hw, perm, 255.0f, y, pty);
+    fv_preprocess_bwd_cpu(n, hw, perm, 255.0f, one, y, pty);
     double a = tst_dot(px, y, N), bb = tst_dot(x, pty, N);
     cr_assert(fabs(a - bb) <= 1e-5 * fabs(a), "%g vs %g", a, bb);
     const int bad[3] = {0, 0, 1};
-    cr_assert_eq(fv_preprocess_fwd_cpu(1, 2, bad, 255.0f, mean, rgb, out), FV_ERR_ARG);
+    cr_assert_eq(fv_preprocess_fwd_cpu(1, 2, bad, 255.0f, mean, one, rgb, out), FV_ERR_ARG);
     free(x), free(px), free(y), free(pty);
+}
+
+/* torchvision's convention: RGB in [0,1], minus the ImageNet mean, divided by the ImageNet std. Expected
+ * values worked by hand: (0.5 - 0.485) / 0.229 = 0.0655022, (0.25 - 0.456) / 0.224 = -0.9196429,
+ * (1 - 0.406) / 0.225 = 2.64; the backward divides the same way: 1/0.229 = 4.366812, 2/0.224 = 8.928571. */
+Test(preprocess, divides_by_std_both_ways)
+{
+    const int perm[3] = {0, 1, 2};
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+    float rgb[3] = {0.5f, 0.25f, 1.0f}, out[3];
+    cr_assert_eq(fv_preprocess_fwd_cpu(1, 1, perm, 1.0f, mean, sd, rgb, out), FV_OK);
+    cr_assert_float_eq(out[0], 0.0655022f, 1e-5);
+    cr_assert_float_eq(out[1], -0.9196429f, 1e-5);
+    cr_assert_float_eq(out[2], 2.64f, 1e-5);
+    float dout[3] = {1, 2, -1}, drgb[3];
+    cr_assert_eq(fv_preprocess_bwd_cpu(1, 1, perm, 1.0f, sd, dout, drgb), FV_OK);
+    cr_assert_float_eq(drgb[0], 4.366812f, 1e-4);
+    cr_assert_float_eq(drgb[1], 8.928571f, 1e-4);
+    cr_assert_float_eq(drgb[2], -4.444444f, 1e-4);
+    /* A std of 0 or NaN is refused, with the channel named. */
+    const float zero[3] = {1, 0, 1}, nan3[3] = {NAN, 1, 1};
+    cr_assert_eq(fv_preprocess_fwd_cpu(1, 1, perm, 1.0f, mean, zero, rgb, out), FV_ERR_ARG);
+    cr_assert(strstr(fv_last_error(), "std[1]"), "%s", fv_last_error());
+    cr_assert_eq(fv_preprocess_bwd_cpu(1, 1, perm, 1.0f, nan3, dout, drgb), FV_ERR_ARG);
+    cr_assert(strstr(fv_last_error(), "std[0]"), "%s", fv_last_error());
 }
 
 /* ---------- (7) Adam ---------- */
@@ -544,7 +569,7 @@ typedef struct chain {
 } chain;
 
 static const int caffe_perm[3] = {2, 1, 0};
-static const float caffe_mean[3] = {104, 117, 123};
+static const float caffe_mean[3] = {104, 117, 123}, caffe_std[3] = {1, 1, 1};
 
 static double chain_loss(chain *c, const float *spec)
 {
@@ -552,7 +577,7 @@ static double chain_loss(chain *c, const float *spec)
     fv_spectrum_to_image_cpu(c->plan, spec, c->scale, c->img);
     fv_colour_fwd_cpu(c->n, hw, 1, c->img, c->rgb);
     fv_resample_fwd_cpu(c->n, 3, c->h, c->w, c->rgb, &c->map, 0.5f, c->h, c->w, c->res);
-    fv_preprocess_fwd_cpu(c->n, hw, caffe_perm, 255.0f, caffe_mean, c->res, c->out);
+    fv_preprocess_fwd_cpu(c->n, hw, caffe_perm, 255.0f, caffe_mean, caffe_std, c->res, c->out);
     return tst_dot(c->out, c->r, (size_t)c->n * 3 * hw);
 }
 
@@ -573,7 +598,7 @@ Test(chain, end_to_end_finite_differences)
     tst_fill(c.r, ni, 1.0);
 
     chain_loss(&c, spec);
-    cr_assert_eq(fv_preprocess_bwd_cpu(1, hw, caffe_perm, 255.0f, c.r, g1), FV_OK);
+    cr_assert_eq(fv_preprocess_bwd_cpu(1, hw, caffe_perm, 255.0f, caffe_std, c.r, g1), FV_OK);
     cr_assert_eq(fv_resample_bwd_cpu(1, 3, c.h, c.w, &c.map, c.h, c.w, g1, g2), FV_OK);
     cr_assert_eq(fv_colour_bwd_cpu(1, hw, 1, c.rgb, g2, g1), FV_OK);
     cr_assert_eq(fv_spectrum_to_image_bwd_cpu(c.plan, g1, c.scale, dspec), FV_OK);

@@ -59,7 +59,7 @@ struct cudnnFilterStruct {
 };
 struct cudnnConvolutionStruct {
     bool set = false;
-    int ph = 0, pw = 0, sh = 1, sw = 1, dh = 1, dw = 1;
+    int ph = 0, pw = 0, sh = 1, sw = 1, dh = 1, dw = 1, groups = 1;
     cudnnConvolutionMode_t mode = CUDNN_CONVOLUTION;
     cudnnDataType_t compute = CUDNN_DATA_FLOAT;
     cudnnMathType_t math = CUDNN_DEFAULT_MATH;

@@ -82,7 +82,7 @@ static fv_status run_batch(fv_model *m, fv_backend *be, fv_plan *p, float *dev_r
     const int hw = p->h * p->w;
     const fv_tensor a = p->act[t];
     FV_TRY(fv_backend_upload(be, dev_rgb, rgb, sizeof(float) * 3 * (size_t)hw * (size_t)p->n));
-    FV_TRY(fv_preprocess_fwd(be, p->n, hw, m->net.perm, m->net.scale, m->net.mean, dev_rgb, p->act[m->net.input].data));
+    FV_TRY(fv_preprocess_fwd(be, p->n, hw, m->net.perm, m->net.scale, m->net.mean, m->net.std, dev_rgb, p->act[m->net.input].data));
     FV_TRY(fv_plan_forward(p));
     /* A branch's tensor is a slice of its concat buffer: images are bstride apart, not c*h*w. */
     size_t count = (size_t)(nb - 1) * (size_t)a.bstride + (size_t)fv_tensor_chw(a);

@@ -45,6 +45,17 @@ typedef struct fv_backend_i {
     fv_status (*fc_bwd)(void *ctx, fv_tensor dy, const float *wt, fv_tensor dx);
     fv_status (*softmax_fwd)(void *ctx, fv_tensor x, fv_tensor y);
     fv_status (*softmax_bwd)(void *ctx, fv_tensor y, fv_tensor dy, fv_tensor dx);
+    fv_status (*act_fwd)(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor y);
+    fv_status (*act_bwd)(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx);
+    fv_status (*binary_fwd)(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y);
+    fv_status (*binary_bwd)(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                            fv_tensor db);
+    fv_status (*affine_fwd)(void *ctx, fv_tensor x, const float *scale, const float *shift, fv_tensor y);
+    fv_status (*affine_bwd)(void *ctx, fv_tensor dy, const float *scale, fv_tensor dx);
+    fv_status (*pad_fwd)(void *ctx, const fv_window *pads, float value, fv_tensor x, fv_tensor y);
+    fv_status (*pad_bwd)(void *ctx, const fv_window *pads, fv_tensor dy, fv_tensor dx);
+    fv_status (*copy_fwd)(void *ctx, fv_tensor x, fv_tensor y);
+    fv_status (*copy_bwd)(void *ctx, fv_tensor dy, fv_tensor dx);
 
     fv_status (*fft_plan_create)(void *ctx, int n, int h, int w, void **plan);
     void (*fft_plan_free)(void *ctx, void *plan);
@@ -60,9 +71,9 @@ typedef struct fv_backend_i {
     fv_status (*tfchain_fwd)(void *ctx, int nimg, int c, const fv_tfchain *chains, const float *src, float *dst);
     fv_status (*tfchain_bwd)(void *ctx, int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
     fv_status (*preprocess_fwd)(void *ctx, int n, int hw, const int perm[3], float scale, const float mean[3],
-                                const float *rgb, float *out);
-    fv_status (*preprocess_bwd)(void *ctx, int n, int hw, const int perm[3], float scale, const float *dout,
-                                float *drgb);
+                                const float std[3], const float *rgb, float *out);
+    fv_status (*preprocess_bwd)(void *ctx, int n, int hw, const int perm[3], float scale, const float std[3],
+                                const float *dout, float *drgb);
     fv_status (*adam)(void *ctx, size_t count, float *p, const float *g, float *m, float *v, int t, float lr,
                       float b1, float b2, float eps);
     fv_status (*penalty_fwd)(void *ctx, int n, int h, int w, const float *rgb, float tv, float l1, float l2,
@@ -182,6 +193,48 @@ static inline fv_status fv_softmax_bwd(fv_backend *be, fv_tensor y, fv_tensor dy
 {
     return be->iface->softmax_bwd(be->context, y, dy, dx);
 }
+static inline fv_status fv_act_fwd(fv_backend *be, const fv_act_desc *d, fv_tensor x, fv_tensor y)
+{
+    return be->iface->act_fwd(be->context, d, x, y);
+}
+static inline fv_status fv_act_bwd(fv_backend *be, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx)
+{
+    return be->iface->act_bwd(be->context, d, x, dy, dx);
+}
+static inline fv_status fv_binary_fwd(fv_backend *be, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y)
+{
+    return be->iface->binary_fwd(be->context, k, a, b, y);
+}
+static inline fv_status fv_binary_bwd(fv_backend *be, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy,
+                                      fv_tensor da, fv_tensor db)
+{
+    return be->iface->binary_bwd(be->context, k, a, b, dy, da, db);
+}
+static inline fv_status fv_affine_fwd(fv_backend *be, fv_tensor x, const float *scale, const float *shift,
+                                      fv_tensor y)
+{
+    return be->iface->affine_fwd(be->context, x, scale, shift, y);
+}
+static inline fv_status fv_affine_bwd(fv_backend *be, fv_tensor dy, const float *scale, fv_tensor dx)
+{
+    return be->iface->affine_bwd(be->context, dy, scale, dx);
+}
+static inline fv_status fv_pad_fwd(fv_backend *be, const fv_window *pads, float value, fv_tensor x, fv_tensor y)
+{
+    return be->iface->pad_fwd(be->context, pads, value, x, y);
+}
+static inline fv_status fv_pad_bwd(fv_backend *be, const fv_window *pads, fv_tensor dy, fv_tensor dx)
+{
+    return be->iface->pad_bwd(be->context, pads, dy, dx);
+}
+static inline fv_status fv_copy_fwd(fv_backend *be, fv_tensor x, fv_tensor y)
+{
+    return be->iface->copy_fwd(be->context, x, y);
+}
+static inline fv_status fv_copy_bwd(fv_backend *be, fv_tensor dy, fv_tensor dx)
+{
+    return be->iface->copy_bwd(be->context, dy, dx);
+}
 static inline fv_status fv_fft_plan_create(fv_backend *be, int n, int h, int w, void **plan)
 {
     return be->iface->fft_plan_create(be->context, n, h, w, plan);
@@ -232,14 +285,14 @@ static inline fv_status fv_tfchain_bwd(fv_backend *be, int nimg, int c, const fv
     return be->iface->tfchain_bwd(be->context, nimg, c, chains, ddst, dsrc);
 }
 static inline fv_status fv_preprocess_fwd(fv_backend *be, int n, int hw, const int perm[3], float scale,
-                                          const float mean[3], const float *rgb, float *out)
+                                          const float mean[3], const float std[3], const float *rgb, float *out)
 {
-    return be->iface->preprocess_fwd(be->context, n, hw, perm, scale, mean, rgb, out);
+    return be->iface->preprocess_fwd(be->context, n, hw, perm, scale, mean, std, rgb, out);
 }
 static inline fv_status fv_preprocess_bwd(fv_backend *be, int n, int hw, const int perm[3], float scale,
-                                          const float *dout, float *drgb)
+                                          const float std[3], const float *dout, float *drgb)
 {
-    return be->iface->preprocess_bwd(be->context, n, hw, perm, scale, dout, drgb);
+    return be->iface->preprocess_bwd(be->context, n, hw, perm, scale, std, dout, drgb);
 }
 static inline fv_status fv_adam(fv_backend *be, size_t count, float *p, const float *g, float *m, float *v, int t,
                                 float lr, float b1, float b2, float eps)

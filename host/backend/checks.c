@@ -35,6 +35,10 @@ fv_status fv_check_conv_desc(const char *op, const fv_conv_desc *d)
     if (d->cin < 1 || d->cout < 1 || !window_ok(w))
         return fv_fail(FV_ERR_SHAPE, "%s: bad descriptor (cin %d cout %d k %dx%d s %dx%d pads %d/%d/%d/%d)", op, d->cin,
                        d->cout, w->kh, w->kw, w->sh, w->sw, w->pad_t, w->pad_l, w->pad_b, w->pad_r);
+    const int g = fv_conv_groups(d);
+    if (d->groups < 0 || d->dil_h < 0 || d->dil_w < 0 || d->cin % g || d->cout % g)
+        return fv_fail(FV_ERR_SHAPE, "%s: bad descriptor (cin %d cout %d groups %d dilations %dx%d)", op, d->cin,
+                       d->cout, d->groups, d->dil_h, d->dil_w);
     return FV_OK;
 }
 
@@ -42,7 +46,9 @@ fv_status fv_check_conv2d(const char *op, const fv_conv_desc *d, fv_tensor in, f
 {
     FV_TRY(fv_check_conv_desc(op, d));
     if (!fv_view_ok(in) || !fv_view_ok(out)) return fv_fail(FV_ERR_SHAPE, "%s: empty or inconsistent view", op);
-    const fv_window *w = &d->win;
+    fv_window w[1] = {d->win}; /* the dilated kernel's extent */
+    w->kh = fv_conv_ext_h(d);
+    w->kw = fv_conv_ext_w(d);
     FV_TRY(window_fits(op, w, in, "kernel"));
     int oh = fv_window_out(in.h, w->kh, w->sh, w->pad_t, w->pad_b);
     int ow = fv_window_out(in.w, w->kw, w->sw, w->pad_l, w->pad_r);
@@ -78,9 +84,11 @@ fv_status fv_check_pool_fwd(const char *op, const fv_pool_desc *d, fv_tensor x, 
 {
     if (!d) return fv_fail(FV_ERR_ARG, "%s: no descriptor", op);
     const fv_window *k = &d->win;
-    if (!window_ok(k) || (d->kind != FV_POOL_MAX && d->kind != FV_POOL_AVG))
-        return fv_fail(FV_ERR_SHAPE, "%s: bad descriptor (k %dx%d s %dx%d pads %d/%d/%d/%d kind %d)", op, k->kh,
-                       k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r, (int)d->kind);
+    if (!window_ok(k) || (d->kind != FV_POOL_MAX && d->kind != FV_POOL_AVG) || d->over_b < 0 || d->over_r < 0 ||
+        d->over_b > k->pad_b || d->over_r > k->pad_r)
+        return fv_fail(FV_ERR_SHAPE, "%s: bad descriptor (k %dx%d s %dx%d pads %d/%d/%d/%d over %d/%d kind %d)", op,
+                       k->kh, k->kw, k->sh, k->sw, k->pad_t, k->pad_l, k->pad_b, k->pad_r, d->over_b, d->over_r,
+                       (int)d->kind);
     if (!fv_view_ok(x) || !fv_view_ok(y)) return fv_fail(FV_ERR_SHAPE, "%s: empty or inconsistent view", op);
     FV_TRY(window_fits(op, k, x, "window"));
     int oh = fv_window_out(x.h, k->kh, k->sh, k->pad_t, k->pad_b);
@@ -160,6 +168,93 @@ fv_status fv_check_softmax_bwd(const char *op, fv_tensor y, fv_tensor dy, fv_ten
     return FV_OK;
 }
 
+/* ---------- the ONNX operators ---------- */
+
+static fv_status act_desc(const char *op, const fv_act_desc *d)
+{
+    if (!d) return fv_fail(FV_ERR_ARG, "%s: no descriptor", op);
+    if (d->kind < FV_ACT_LEAKY || d->kind > FV_ACT_HARDSWISH || !isfinite(d->a) || !isfinite(d->b) ||
+        (d->kind == FV_ACT_CLIP && d->a > d->b))
+        return fv_fail(FV_ERR_ARG, "%s: bad descriptor (kind %d a %g b %g)", op, (int)d->kind, (double)d->a,
+                       (double)d->b);
+    return FV_OK;
+}
+
+fv_status fv_check_act_fwd(const char *op, const fv_act_desc *d, fv_tensor x, fv_tensor y)
+{
+    FV_TRY(act_desc(op, d));
+    return alike2(op, x, y);
+}
+
+fv_status fv_check_act_bwd(const char *op, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx)
+{
+    FV_TRY(act_desc(op, d));
+    return fv_check_relu_bwd(op, x, dy, dx);
+}
+
+/* b fits a: (n, c or 1, h or 1, w or 1), its spatial extent a's or 1x1. */
+static fv_status binary_operands(const char *op, fv_binary_kind k, fv_tensor a, fv_tensor b)
+{
+    if (k != FV_BINARY_ADD && k != FV_BINARY_MUL) return fv_fail(FV_ERR_ARG, "%s: unknown kind %d", op, (int)k);
+    int spatial = (b.h == a.h && b.w == a.w) || (b.h == 1 && b.w == 1);
+    if (!fv_view_ok(a) || !fv_view_ok(b) || b.n != a.n || (b.c != a.c && b.c != 1) || !spatial)
+        return fv_fail(FV_ERR_SHAPE, "%s: b (%d,%d,%d,%d) cannot be broadcast to a (%d,%d,%d,%d)", op, b.n, b.c, b.h,
+                       b.w, a.n, a.c, a.h, a.w);
+    return FV_OK;
+}
+
+fv_status fv_check_binary_fwd(const char *op, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y)
+{
+    FV_TRY(binary_operands(op, k, a, b));
+    FV_TRY(alike2(op, a, y));
+    if (y.data == b.data) return fv_fail(FV_ERR_ARG, "%s: y must not be b's view", op);
+    return FV_OK;
+}
+
+fv_status fv_check_binary_bwd(const char *op, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                              fv_tensor db)
+{
+    FV_TRY(binary_operands(op, k, a, b));
+    if (!fv_view_ok(dy) || !fv_same_shape(dy, a) || (da.data && (!fv_view_ok(da) || !fv_same_shape(da, a))) ||
+        (db.data && (!fv_view_ok(db) || !fv_same_shape(db, b))))
+        return fv_fail(FV_ERR_SHAPE, "%s: dy (%d,%d,%d,%d), da, db do not match a (%d,%d,%d,%d) and b (%d,%d,%d,%d)",
+                       op, dy.n, dy.c, dy.h, dy.w, a.n, a.c, a.h, a.w, b.n, b.c, b.h, b.w);
+    return FV_OK;
+}
+
+fv_status fv_check_affine_fwd(const char *op, fv_tensor x, const float *scale, fv_tensor y)
+{
+    FV_TRY(alike2(op, x, y));
+    if (!scale) return fv_fail(FV_ERR_ARG, "%s: no scale", op);
+    return FV_OK;
+}
+
+fv_status fv_check_affine_bwd(const char *op, fv_tensor dy, const float *scale, fv_tensor dx)
+{
+    return fv_check_affine_fwd(op, dy, scale, dx);
+}
+
+fv_status fv_check_pad(const char *op, const fv_window *pads, fv_tensor x, fv_tensor y)
+{
+    if (!pads) return fv_fail(FV_ERR_ARG, "%s: no pads", op);
+    if (pads->pad_t < 0 || pads->pad_l < 0 || pads->pad_b < 0 || pads->pad_r < 0)
+        return fv_fail(FV_ERR_ARG, "%s: negative pads %d/%d/%d/%d", op, pads->pad_t, pads->pad_l, pads->pad_b,
+                       pads->pad_r);
+    if (!fv_view_ok(x) || !fv_view_ok(y) || y.n != x.n || y.c != x.c || y.h != x.h + pads->pad_t + pads->pad_b ||
+        y.w != x.w + pads->pad_l + pads->pad_r)
+        return fv_fail(FV_ERR_SHAPE, "%s: x (%d,%d,%d,%d) padded by %d/%d/%d/%d is not y (%d,%d,%d,%d)", op, x.n, x.c,
+                       x.h, x.w, pads->pad_t, pads->pad_l, pads->pad_b, pads->pad_r, y.n, y.c, y.h, y.w);
+    return FV_OK;
+}
+
+fv_status fv_check_copy(const char *op, fv_tensor x, fv_tensor y)
+{
+    if (!fv_view_ok(x) || !fv_view_ok(y) || x.n != y.n || fv_tensor_chw(x) != fv_tensor_chw(y))
+        return fv_fail(FV_ERR_SHAPE, "%s: x (%d,%d,%d,%d) and y (%d,%d,%d,%d) hold different counts per image", op,
+                       x.n, x.c, x.h, x.w, y.n, y.c, y.h, y.w);
+    return FV_OK;
+}
+
 /* ---------- parameterisation ops ---------- */
 
 fv_status fv_check_fft_plan(const char *op, int n, int h, int w, const void *out)
@@ -219,18 +314,28 @@ static int perm_ok(const int perm[3])
     return seen == 7;
 }
 
-fv_status fv_check_preprocess_fwd(const char *op, int n, int hw, const int perm[3], const float *mean,
-                                  const float *rgb, const float *out)
+/* The preprocessing's divisors: finite and > 0 (a zero would make every input infinite). */
+static fv_status preprocess_std(const char *op, const float *std)
 {
-    if (n < 0 || hw < 0 || !mean || !rgb || !out || !perm_ok(perm)) return fv_fail(FV_ERR_ARG, "%s: bad arguments", op);
+    if (!std) return fv_fail(FV_ERR_ARG, "%s: no std", op);
+    for (int c = 0; c < 3; c++)
+        if (!(std[c] > 0) || !isfinite(std[c]))
+            return fv_fail(FV_ERR_ARG, "%s: std[%d] = %g: expected a finite number > 0", op, c, (double)std[c]);
     return FV_OK;
 }
 
-fv_status fv_check_preprocess_bwd(const char *op, int n, int hw, const int perm[3], const float *dout,
-                                  const float *drgb)
+fv_status fv_check_preprocess_fwd(const char *op, int n, int hw, const int perm[3], const float *mean,
+                                  const float *std, const float *rgb, const float *out)
+{
+    if (n < 0 || hw < 0 || !mean || !rgb || !out || !perm_ok(perm)) return fv_fail(FV_ERR_ARG, "%s: bad arguments", op);
+    return preprocess_std(op, std);
+}
+
+fv_status fv_check_preprocess_bwd(const char *op, int n, int hw, const int perm[3], const float *std,
+                                  const float *dout, const float *drgb)
 {
     if (n < 0 || hw < 0 || !dout || !drgb || !perm_ok(perm)) return fv_fail(FV_ERR_ARG, "%s: bad arguments", op);
-    return FV_OK;
+    return preprocess_std(op, std);
 }
 
 fv_status fv_check_adam(const char *op, size_t count, const float *p, const float *g, const float *m,

@@ -33,6 +33,19 @@ fv_status fv_check_fc_fwd(const char *op, fv_tensor x, const float *wt, int nout
 fv_status fv_check_fc_bwd(const char *op, fv_tensor dy, const float *wt, fv_tensor dx);
 fv_status fv_check_softmax_fwd(const char *op, fv_tensor x, fv_tensor y);
 fv_status fv_check_softmax_bwd(const char *op, fv_tensor y, fv_tensor dy, fv_tensor dx);
+fv_status fv_check_act_fwd(const char *op, const fv_act_desc *d, fv_tensor x, fv_tensor y);
+fv_status fv_check_act_bwd(const char *op, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx);
+/* binary: b broadcastable to a (ops.h), y a's shape and never b's view; da, db of a's and b's shapes where their
+ * data is set. */
+fv_status fv_check_binary_fwd(const char *op, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y);
+fv_status fv_check_binary_bwd(const char *op, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                              fv_tensor db);
+fv_status fv_check_affine_fwd(const char *op, fv_tensor x, const float *scale, fv_tensor y);
+fv_status fv_check_affine_bwd(const char *op, fv_tensor dy, const float *scale, fv_tensor dx);
+/* pad: y is x padded by the window's four pads (forward: x, y; backward: dx, dy). */
+fv_status fv_check_pad(const char *op, const fv_window *pads, fv_tensor x, fv_tensor y);
+/* copy: as many floats per image on both sides (forward: x, y; backward: dy, dx). */
+fv_status fv_check_copy(const char *op, fv_tensor x, fv_tensor y);
 
 /* The parameterisation ops. Pointers named a, b, c are the op's arrays in its parameter order. */
 fv_status fv_check_fft_plan(const char *op, int n, int h, int w, const void *out);
@@ -42,9 +55,9 @@ fv_status fv_check_resample(const char *op, int n, int c, int h, int w, int oh, 
                             const void *b, const fv_affine *maps);
 fv_status fv_check_tfchain(const char *op, int nimg, int c, const fv_tfchain *chains, const void *a, const void *b);
 fv_status fv_check_preprocess_fwd(const char *op, int n, int hw, const int perm[3], const float *mean,
-                                  const float *rgb, const float *out);
-fv_status fv_check_preprocess_bwd(const char *op, int n, int hw, const int perm[3], const float *dout,
-                                  const float *drgb);
+                                  const float *std, const float *rgb, const float *out);
+fv_status fv_check_preprocess_bwd(const char *op, int n, int hw, const int perm[3], const float *std,
+                                  const float *dout, const float *drgb);
 fv_status fv_check_adam(const char *op, size_t count, const float *p, const float *g, const float *m,
                         const float *v, int t);
 fv_status fv_check_penalty(const char *op, int n, int h, int w, const float *rgb, const void *out);

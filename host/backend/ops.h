@@ -70,16 +70,26 @@ typedef struct fv_conv_desc {
     int groups, dil_h, dil_w;
 } fv_conv_desc;
 
+/* The descriptor's groups and dilations with 0 read as 1, and the dilated kernel's extent (what the window's
+ * output size, fv_window_out, takes as k). */
+static inline int fv_conv_groups(const fv_conv_desc *d) { return d->groups > 0 ? d->groups : 1; }
+static inline int fv_conv_dh(const fv_conv_desc *d) { return d->dil_h > 0 ? d->dil_h : 1; }
+static inline int fv_conv_dw(const fv_conv_desc *d) { return d->dil_w > 0 ? d->dil_w : 1; }
+static inline int fv_conv_ext_h(const fv_conv_desc *d) { return (d->win.kh - 1) * fv_conv_dh(d) + 1; }
+static inline int fv_conv_ext_w(const fv_conv_desc *d) { return (d->win.kw - 1) * fv_conv_dw(d) + 1; }
+
 typedef enum fv_pool_kind { FV_POOL_MAX = 0, FV_POOL_AVG = 1 } fv_pool_kind;
 
 /* Padded positions never win a max. An average divides by the number of in-image positions, or with
  * count_pad != 0 (ONNX count_include_pad=1) by the number of positions inside the input plus its explicit
- * padding (pad_t/l/b/r; as onnxruntime counts it: what lies beyond that, from ceil-mode rounding, is not
- * counted). */
+ * padding (as onnxruntime counts it: what lies beyond that, from ceil-mode rounding, is not counted). The
+ * window's pad_b and pad_r hold both; over_b and over_r say how much of them ceil-mode rounding added (0
+ * otherwise), so the counted region is [-pad_t, h + pad_b - over_b) x [-pad_l, w + pad_r - over_r). */
 typedef struct fv_pool_desc {
     fv_window win;
     fv_pool_kind kind;
     int count_pad;
+    int over_b, over_r;
 } fv_pool_desc;
 
 /* Pointwise activations (ONNX): LEAKY y = x >= 0 ? x : a*x; CLIP y = min(max(x, a), b) (ReLU6: a=0, b=6);
@@ -99,8 +109,9 @@ typedef struct fv_act_desc {
     float a, b;
 } fv_act_desc;
 
-/* Elementwise binary ops with broadcasting: a is (n, c, h, w); b is the same shape, or (n, c, 1, 1), or
- * (n, 1, 1, 1) (b broadcast over what it lacks: residual additions, squeeze-excitation scales). */
+/* Elementwise binary ops with broadcasting: a is (n, c, h, w); b is (n, c or 1, h or 1, w or 1) with h and w
+ * both a's or both 1: the same shape, (n, c, 1, 1), (n, 1, 1, 1) or (n, 1, h, w) (b broadcast over what it
+ * lacks: residual additions, squeeze-excitation scales, spatial attention maps). */
 typedef enum fv_binary_kind { FV_BINARY_ADD = 1, FV_BINARY_MUL } fv_binary_kind;
 
 /* Across-channel LRN: y_c = x_c * (k + alpha * sum_{c' in window(c)} x_c'^2) ^ -beta, window of `size`
@@ -233,12 +244,13 @@ fv_status fv_tfchain_fwd_cpu(int nimg, int c, const fv_tfchain *chains, const fl
  * own gradient of the rotation applies the inverse rotation to the gradient instead (an approximation). */
 fv_status fv_tfchain_bwd_cpu(int nimg, int c, const fv_tfchain *chains, const float *ddst, float *dsrc);
 
-/* Network input from RGB in [0,1]: out[b][c] = rgb[b][perm[c]] * scale - mean[c]. (n, 3, hw). */
+/* Network input from RGB in [0,1]: out[b][c] = (rgb[b][perm[c]] * scale - mean[c]) / std[c]. (n, 3, hw).
+ * std[c] finite and > 0; std 1 gives exactly rgb * scale - mean. */
 fv_status fv_preprocess_fwd_cpu(int n, int hw, const int perm[3], float scale, const float mean[3],
-                                const float *rgb, float *out);
-/* drgb[b][perm[c]] = dout[b][c] * scale; overwrites drgb. */
-fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, const float *dout,
-                                float *drgb);
+                                const float std[3], const float *rgb, float *out);
+/* drgb[b][perm[c]] = dout[b][c] * scale / std[c]; overwrites drgb. */
+fv_status fv_preprocess_bwd_cpu(int n, int hw, const int perm[3], float scale, const float std[3],
+                                const float *dout, float *drgb);
 
 /* Adam (TensorFlow's form) ascending the objective: g is d(objective)/d(p).
  * lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;

@@ -143,6 +143,67 @@ static fv_status cpu_softmax_bwd(void *ctx, fv_tensor y, fv_tensor dy, fv_tensor
     return fv_softmax_bwd_cpu(y, dy, dx);
 }
 
+static fv_status cpu_act_fwd(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor y)
+{
+    (void)ctx;
+    return fv_act_fwd_cpu(d, x, y);
+}
+
+static fv_status cpu_act_bwd(void *ctx, const fv_act_desc *d, fv_tensor x, fv_tensor dy, fv_tensor dx)
+{
+    (void)ctx;
+    return fv_act_bwd_cpu(d, x, dy, dx);
+}
+
+static fv_status cpu_binary_fwd(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor y)
+{
+    (void)ctx;
+    return fv_binary_fwd_cpu(k, a, b, y);
+}
+
+static fv_status cpu_binary_bwd(void *ctx, fv_binary_kind k, fv_tensor a, fv_tensor b, fv_tensor dy, fv_tensor da,
+                                fv_tensor db)
+{
+    (void)ctx;
+    return fv_binary_bwd_cpu(k, a, b, dy, da, db);
+}
+
+static fv_status cpu_affine_fwd(void *ctx, fv_tensor x, const float *scale, const float *shift, fv_tensor y)
+{
+    (void)ctx;
+    return fv_affine_fwd_cpu(x, scale, shift, y);
+}
+
+static fv_status cpu_affine_bwd(void *ctx, fv_tensor dy, const float *scale, fv_tensor dx)
+{
+    (void)ctx;
+    return fv_affine_bwd_cpu(dy, scale, dx);
+}
+
+static fv_status cpu_pad_fwd(void *ctx, const fv_window *pads, float value, fv_tensor x, fv_tensor y)
+{
+    (void)ctx;
+    return fv_pad_fwd_cpu(pads, value, x, y);
+}
+
+static fv_status cpu_pad_bwd(void *ctx, const fv_window *pads, fv_tensor dy, fv_tensor dx)
+{
+    (void)ctx;
+    return fv_pad_bwd_cpu(pads, dy, dx);
+}
+
+static fv_status cpu_copy_fwd(void *ctx, fv_tensor x, fv_tensor y)
+{
+    (void)ctx;
+    return fv_copy_fwd_cpu(x, y);
+}
+
+static fv_status cpu_copy_bwd(void *ctx, fv_tensor dy, fv_tensor dx)
+{
+    (void)ctx;
+    return fv_copy_bwd_cpu(dy, dx);
+}
+
 static fv_status cpu_fft_plan_create(void *ctx, int n, int h, int w, void **plan)
 {
     (void)ctx;
@@ -213,17 +274,17 @@ static fv_status cpu_tfchain_bwd(void *ctx, int nimg, int c, const fv_tfchain *c
 }
 
 static fv_status cpu_preprocess_fwd(void *ctx, int n, int hw, const int perm[3], float scale, const float mean[3],
-                                    const float *rgb, float *out)
+                                    const float std[3], const float *rgb, float *out)
 {
     (void)ctx;
-    return fv_preprocess_fwd_cpu(n, hw, perm, scale, mean, rgb, out);
+    return fv_preprocess_fwd_cpu(n, hw, perm, scale, mean, std, rgb, out);
 }
 
-static fv_status cpu_preprocess_bwd(void *ctx, int n, int hw, const int perm[3], float scale, const float *dout,
-                                    float *drgb)
+static fv_status cpu_preprocess_bwd(void *ctx, int n, int hw, const int perm[3], float scale, const float std[3],
+                                    const float *dout, float *drgb)
 {
     (void)ctx;
-    return fv_preprocess_bwd_cpu(n, hw, perm, scale, dout, drgb);
+    return fv_preprocess_bwd_cpu(n, hw, perm, scale, std, dout, drgb);
 }
 
 static fv_status cpu_adam(void *ctx, size_t count, float *p, const float *g, float *m, float *v, int t, float lr,
@@ -328,6 +389,16 @@ static const fv_backend_i cpu_iface = {
     .fc_bwd = cpu_fc_bwd,
     .softmax_fwd = cpu_softmax_fwd,
     .softmax_bwd = cpu_softmax_bwd,
+    .act_fwd = cpu_act_fwd,
+    .act_bwd = cpu_act_bwd,
+    .binary_fwd = cpu_binary_fwd,
+    .binary_bwd = cpu_binary_bwd,
+    .affine_fwd = cpu_affine_fwd,
+    .affine_bwd = cpu_affine_bwd,
+    .pad_fwd = cpu_pad_fwd,
+    .pad_bwd = cpu_pad_bwd,
+    .copy_fwd = cpu_copy_fwd,
+    .copy_bwd = cpu_copy_bwd,
     .fft_plan_create = cpu_fft_plan_create,
     .fft_plan_free = cpu_fft_plan_free,
     .spectrum_to_image = cpu_spectrum_to_image,

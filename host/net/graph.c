@@ -111,8 +111,8 @@ int fv_net_post_relu(const fv_net *net, int t)
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-/* The concrete window of a CONV/POOL node for an hin x win input; *oh, *ow get the output size. */
-fv_status fv_net_node_window(const fv_net_node *nd, int hin, int win, fv_window *wd, int *oh, int *ow)
+/* The window of a node whose kh, kw are the extent its windows cover (a dilated convolution's, see below). */
+static fv_status node_window(const fv_net_node *nd, int hin, int win, fv_window *wd, int *oh, int *ow)
 {
     memset(wd, 0, sizeof *wd);
     wd->kh = nd->kh;
@@ -185,6 +185,53 @@ fv_status fv_net_node_window(const fv_net_node *nd, int hin, int win, fv_window 
     return FV_OK;
 }
 
+/* The concrete window of a CONV/POOL node for an hin x win input; *oh, *ow get the output size. A dilated
+ * convolution's padding and output follow from its dilated extent, while wd keeps its kernel's kh, kw. */
+fv_status fv_net_node_window(const fv_net_node *nd, int hin, int win, fv_window *wd, int *oh, int *ow)
+{
+    if (nd->kind != FV_NODE_CONV || nd->rule == FV_PADRULE_GLOBAL || (nd->dil_h <= 1 && nd->dil_w <= 1))
+        return node_window(nd, hin, win, wd, oh, ow);
+    fv_net_node e = *nd;
+    e.kh = (nd->kh - 1) * (nd->dil_h > 1 ? nd->dil_h : 1) + 1;
+    e.kw = (nd->kw - 1) * (nd->dil_w > 1 ? nd->dil_w : 1) + 1;
+    FV_TRY(node_window(&e, hin, win, wd, oh, ow));
+    wd->kh = nd->kh;
+    wd->kw = nd->kw;
+    return FV_OK;
+}
+
+/* The output size of a node other than CONV/POOL (oh, ow hold its input's on entry). */
+static fv_status node_shape(const fv_net *net, const fv_net_node *nd, int hin, int win, int *oh, int *ow)
+{
+    if (nd->kind == FV_NODE_FC) {
+        *oh = *ow = 1;
+    } else if (nd->kind == FV_NODE_PAD) {
+        *oh = hin + nd->pad_h + nd->pad_b;
+        *ow = win + nd->pad_w + nd->pad_r;
+    } else if (nd->kind == FV_NODE_COPY && nd->flatten) {
+        long feats = (long)net->tensors[nd->in].c * hin * win;
+        if (feats != net->tensors[nd->out].c)
+            return fv_fail(FV_ERR_ARG, "layer '%s': flattening %dx%d gives %ld features, not the %d of '%s' (input image "
+                           "of another size than the model's)", nd->name, win, hin, feats, net->tensors[nd->out].c,
+                           net->tensors[nd->out].name);
+        *oh = *ow = 1;
+    }
+    return FV_OK;
+}
+
+/* A BINARY node's second operand: of the first's shape, or broadcast from 1 channel and / or 1x1. */
+static fv_status binary_shape(const fv_net *net, const fv_net_node *nd, const int *hs, const int *ws)
+{
+    const int a = nd->in, b = nd->in2;
+    if (b < 0 || b >= net->ntensors || hs[b] < 1)
+        return fv_fail(FV_ERR_ARG, "layer '%s': second input has no shape (graph order)", nd->name);
+    int cb = net->tensors[b].c, ca = net->tensors[a].c;
+    if ((cb != ca && cb != 1) || !((hs[b] == hs[a] && ws[b] == ws[a]) || (hs[b] == 1 && ws[b] == 1)))
+        return fv_fail(FV_ERR_SHAPE, "layer '%s': '%s' (%d, %dx%d) cannot be broadcast to '%s' (%d, %dx%d)", nd->name,
+                       net->tensors[b].name, cb, ws[b], hs[b], net->tensors[a].name, ca, ws[a], hs[a]);
+    return FV_OK;
+}
+
 fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws)
 {
     for (int i = 0; i < net->ntensors; i++) hs[i] = ws[i] = -1;
@@ -197,9 +244,10 @@ fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws)
         if (nd->kind == FV_NODE_CONV || nd->kind == FV_NODE_POOL) {
             fv_window wd;
             FV_TRY(fv_net_node_window(nd, hin, win, &wd, &oh, &ow));
-        } else if (nd->kind == FV_NODE_FC) {
-            oh = ow = 1;
+        } else {
+            FV_TRY(node_shape(net, nd, hin, win, &oh, &ow));
         }
+        if (nd->kind == FV_NODE_BINARY) FV_TRY(binary_shape(net, nd, hs, ws));
         for (int t = nd->out; t >= 0; t = net->tensors[t].parent) {
             if (hs[t] >= 0 && (hs[t] != oh || ws[t] != ow))
                 return fv_fail(FV_ERR_SHAPE, "layer '%s' gives %dx%d but '%s' is %dx%d", nd->name, ow, oh,
@@ -221,6 +269,8 @@ void fv_net_need(const fv_net *net, int t, char *tneed, char *nneed)
     if (p >= 0) {
         nneed[p] = 1;
         fv_net_need(net, net->nodes[p].in, tneed, nneed);
+        const int in2 = net->nodes[p].in2;
+        if (net->nodes[p].kind == FV_NODE_BINARY && in2 >= 0 && in2 < net->ntensors) fv_net_need(net, in2, tneed, nneed);
     }
 }
 
@@ -264,7 +314,8 @@ double fv_net_forward_macs(const fv_net *net, int h, int w, const int *targets, 
             const fv_net_node *nd = &net->nodes[i];
             if (!needed[i]) continue;
             if (nd->kind == FV_NODE_CONV)
-                macs += (double)nd->cout * nd->cin * nd->kh * nd->kw * hs[nd->out] * ws[nd->out];
+                macs += (double)nd->cout * nd->cin / (nd->groups > 1 ? nd->groups : 1) * nd->kh * nd->kw *
+                        hs[nd->out] * ws[nd->out];
             else if (nd->kind == FV_NODE_FC)
                 macs += (double)nd->cout * nd->cin;
         }

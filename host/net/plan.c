@@ -46,6 +46,35 @@ static void plan_views(fv_plan *p)
     }
 }
 
+/* A CONV node's descriptor for an hin x win input. */
+static fv_status conv_desc(const fv_net_node *nd, int hin, int win, fv_conv_desc *d)
+{
+    int oh, ow;
+    memset(d, 0, sizeof *d);
+    d->cin = nd->cin;
+    d->cout = nd->cout;
+    d->groups = nd->groups;
+    d->dil_h = nd->dil_h;
+    d->dil_w = nd->dil_w;
+    return fv_net_node_window(nd, hin, win, &d->win, &oh, &ow);
+}
+
+/* A POOL node's descriptor: over_b, over_r are what ceil-mode rounding added to the node's own end pads. */
+static fv_status pool_desc(const fv_net_node *nd, int hin, int win, fv_pool_desc *d)
+{
+    int oh, ow;
+    memset(d, 0, sizeof *d);
+    d->kind = nd->pool;
+    d->count_pad = nd->count_pad;
+    FV_TRY(fv_net_node_window(nd, hin, win, &d->win, &oh, &ow));
+    if (nd->rule == FV_PADRULE_CEIL4 || nd->rule == FV_PADRULE_CEIL) {
+        int pb = nd->rule == FV_PADRULE_CEIL4 ? nd->pad_b : nd->pad_h, pr = nd->rule == FV_PADRULE_CEIL4 ? nd->pad_r : nd->pad_w;
+        d->over_b = d->win.pad_b > pb ? d->win.pad_b - pb : 0;
+        d->over_r = d->win.pad_r > pr ? d->win.pad_r - pr : 0;
+    }
+    return FV_OK;
+}
+
 /* Floats each live root needs at (h, w) into need[] (max with what is there), and the conv workspace. */
 static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *work)
 {
@@ -61,10 +90,7 @@ static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *wo
         const fv_net_node *nd = &net->nodes[i];
         if (!p->needed[i] || nd->kind != FV_NODE_CONV) continue;
         fv_conv_desc d;
-        int oh, ow;
-        FV_TRY(fv_net_node_window(nd, p->hs[nd->in], p->ws[nd->in], &d.win, &oh, &ow));
-        d.cin = nd->cin;
-        d.cout = nd->cout;
+        FV_TRY(conv_desc(nd, p->hs[nd->in], p->ws[nd->in], &d));
         size_t ws = fv_conv2d_workspace(p->be, &d, p->n, p->hs[nd->in], p->ws[nd->in]);
         if (ws > *work) *work = ws;
     }
@@ -84,9 +110,14 @@ typedef struct net_weights {
     struct net_weights *next;
 } net_weights;
 
+static size_t align_floats(size_t n) { return (n + FV_PLAN_ALIGN_FLOATS - 1) / FV_PLAN_ALIGN_FLOATS * FV_PLAN_ALIGN_FLOATS; }
+
+/* Floats of a node's w: FC (cout, cin), AFFINE its cout scales, CONV (cout, cin/groups, kh, kw). */
 static size_t node_weights(const fv_net_node *nd)
 {
-    return nd->kind == FV_NODE_FC ? (size_t)nd->cout * nd->cin : (size_t)nd->cout * nd->cin * nd->kh * nd->kw;
+    if (nd->kind == FV_NODE_FC) return (size_t)nd->cout * nd->cin;
+    if (nd->kind == FV_NODE_AFFINE) return (size_t)nd->cout;
+    return (size_t)nd->cout * (nd->cin / (nd->groups > 1 ? nd->groups : 1)) * nd->kh * nd->kw;
 }
 
 static void net_weights_free_one(fv_backend *be, net_weights *c)
@@ -136,9 +167,12 @@ static fv_status upload_weights(fv_backend *be, const fv_net *net, net_weights *
         return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
     }
     c->net_id = net->id;
+    /* Every array starts on a 256-byte boundary, as the activations do: cuDNN's vectorised algorithms refuse
+     * weights that are not 16-byte aligned (an affine node's 3 floats would shift everything after it). */
     size_t total = 0, off = 0;
     for (int i = 0; i < N; i++)
-        if (net->nodes[i].w) total += node_weights(&net->nodes[i]) + (net->nodes[i].b ? (size_t)net->nodes[i].cout : 0);
+        if (net->nodes[i].w)
+            total += align_floats(node_weights(&net->nodes[i])) + (net->nodes[i].b ? align_floats(net->nodes[i].cout) : 0);
     fv_status st = total ? fv_backend_alloc(be, &c->mem, total * sizeof(float)) : FV_OK;
     for (int i = 0; st == FV_OK && i < N; i++) {
         const fv_net_node *nd = &net->nodes[i];
@@ -147,11 +181,11 @@ static fv_status upload_weights(fv_backend *be, const fv_net *net, net_weights *
         const size_t cnt = node_weights(nd);
         st = fv_backend_upload(be, base, nd->w, cnt * sizeof(float));
         c->dw[i] = base;
-        off += cnt;
+        off += align_floats(cnt);
         if (st == FV_OK && nd->b) {
-            st = fv_backend_upload(be, base + cnt, nd->b, (size_t)nd->cout * sizeof(float));
-            c->db[i] = base + cnt;
-            off += nd->cout;
+            st = fv_backend_upload(be, base + align_floats(cnt), nd->b, (size_t)nd->cout * sizeof(float));
+            c->db[i] = base + align_floats(cnt);
+            off += align_floats(nd->cout);
         }
     }
     if (st != FV_OK) {
@@ -282,6 +316,14 @@ fv_status fv_plan_resize(fv_plan *p, int h, int w)
     return FV_OK;
 }
 
+/* A PAD node's four pads, as a window (the op reads only those). */
+static fv_window pad_window(const fv_net_node *nd)
+{
+    fv_window w = {0};
+    w.pad_t = nd->pad_h, w.pad_l = nd->pad_w, w.pad_b = nd->pad_b, w.pad_r = nd->pad_r;
+    return w;
+}
+
 static fv_status node_forward(fv_plan *p, int i)
 {
     const fv_net_node *nd = &p->net->nodes[i];
@@ -289,30 +331,33 @@ static fv_status node_forward(fv_plan *p, int i)
     fv_tensor x = p->act[nd->in], y = p->act[nd->out];
     switch (nd->kind) {
     case FV_NODE_CONV: {
-        fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
-        int oh, ow;
-        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        fv_conv_desc d;
+        FV_TRY(conv_desc(nd, x.h, x.w, &d));
         return fv_conv2d_fwd(be, &d, x, p->dw[i], p->db[i], y, p->work);
     }
     case FV_NODE_RELU: return fv_relu_fwd(be, x, y);
     case FV_NODE_POOL: {
-        fv_pool_desc d = {.kind = nd->pool};
-        int oh, ow;
-        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        fv_pool_desc d;
+        FV_TRY(pool_desc(nd, x.h, x.w, &d));
         return fv_pool_fwd(be, &d, x, y);
     }
     case FV_NODE_LRN: return fv_lrn_fwd(be, &nd->lrn, x, y);
     case FV_NODE_FC: return fv_fc_fwd(be, x, p->dw[i], p->db[i], nd->cout, y);
     case FV_NODE_SOFTMAX: return fv_softmax_fwd(be, x, y);
-    case FV_NODE_ACT:
-    case FV_NODE_BINARY:
-    case FV_NODE_AFFINE:
-    case FV_NODE_PAD:
-    case FV_NODE_COPY: break; /* (issue 13: the ONNX operators, in progress) */
+    case FV_NODE_ACT: return fv_act_fwd(be, &nd->act, x, y);
+    case FV_NODE_BINARY: return fv_binary_fwd(be, nd->bin, x, p->act[nd->in2], y);
+    case FV_NODE_AFFINE: return fv_affine_fwd(be, x, p->dw[i], p->db[i], y);
+    case FV_NODE_PAD: {
+        fv_window w = pad_window(nd);
+        return fv_pad_fwd(be, &w, nd->pad_value, x, y);
+    }
+    case FV_NODE_COPY: return fv_copy_fwd(be, x, y);
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }
 
+/* Every backward accumulates into its input's gradient, so a tensor read by several nodes (a residual
+ * block's skip, a BINARY node's two operands) collects the sum of their contributions. */
 static fv_status node_backward(fv_plan *p, int i, int redirect)
 {
     const fv_net_node *nd = &p->net->nodes[i];
@@ -320,26 +365,28 @@ static fv_status node_backward(fv_plan *p, int i, int redirect)
     fv_tensor x = p->act[nd->in], y = p->act[nd->out], dx = p->grad[nd->in], dy = p->grad[nd->out];
     switch (nd->kind) {
     case FV_NODE_CONV: {
-        fv_conv_desc d = {.cin = nd->cin, .cout = nd->cout};
-        int oh, ow;
-        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        fv_conv_desc d;
+        FV_TRY(conv_desc(nd, x.h, x.w, &d));
         return fv_conv2d_bwd_data(be, &d, dy, p->dw[i], dx, p->work);
     }
     case FV_NODE_RELU: return fv_relu_bwd(be, x, dy, dx, redirect);
     case FV_NODE_POOL: {
-        fv_pool_desc d = {.kind = nd->pool};
-        int oh, ow;
-        FV_TRY(fv_net_node_window(nd, x.h, x.w, &d.win, &oh, &ow));
+        fv_pool_desc d;
+        FV_TRY(pool_desc(nd, x.h, x.w, &d));
         return fv_pool_bwd(be, &d, x, y, dy, dx);
     }
     case FV_NODE_LRN: return fv_lrn_bwd(be, &nd->lrn, x, y, dy, dx);
     case FV_NODE_FC: return fv_fc_bwd(be, dy, p->dw[i], dx);
     case FV_NODE_SOFTMAX: return fv_softmax_bwd(be, y, dy, dx);
-    case FV_NODE_ACT:
+    case FV_NODE_ACT: return fv_act_bwd(be, &nd->act, x, dy, dx);
     case FV_NODE_BINARY:
-    case FV_NODE_AFFINE:
-    case FV_NODE_PAD:
-    case FV_NODE_COPY: break; /* (issue 13: the ONNX operators, in progress) */
+        return fv_binary_bwd(be, nd->bin, x, p->act[nd->in2], dy, dx, p->grad[nd->in2]);
+    case FV_NODE_AFFINE: return fv_affine_bwd(be, dy, p->dw[i], dx);
+    case FV_NODE_PAD: {
+        fv_window w = pad_window(nd);
+        return fv_pad_bwd(be, &w, dy, dx);
+    }
+    case FV_NODE_COPY: return fv_copy_bwd(be, dy, dx);
     }
     return fv_fail(FV_ERR_ARG, "node '%s': unknown kind", nd->name);
 }

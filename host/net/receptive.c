@@ -19,12 +19,20 @@ fv_status fv_net_receptive_field(const fv_net *net, int t, int *rf, int *jump)
     for (int i = 0; i < net->nnodes; i++) {
         const fv_net_node *nd = &net->nodes[i];
         int ri = r[nd->in], ji = j[nd->in];
+        if (nd->kind == FV_NODE_BINARY) { /* both operands: the larger field (a broadcast one sees everything) */
+            int r2 = r[nd->in2];
+            ri = ri < 0 || r2 < 0 ? -1 : (r2 > ri ? r2 : ri);
+            if (j[nd->in2] > ji) ji = j[nd->in2];
+        }
         if (ri < 0) ri = -1; /* the whole image already */
-        else if (nd->kind == FV_NODE_FC || nd->kind == FV_NODE_SOFTMAX ||
+        else if (nd->kind == FV_NODE_FC || nd->kind == FV_NODE_SOFTMAX || (nd->kind == FV_NODE_COPY && nd->flatten) ||
                  ((nd->kind == FV_NODE_CONV || nd->kind == FV_NODE_POOL) && nd->rule == FV_PADRULE_GLOBAL))
             ri = -1;
         else if (nd->kind == FV_NODE_CONV || nd->kind == FV_NODE_POOL) {
-            int k = nd->kh > nd->kw ? nd->kh : nd->kw, s = nd->sh > nd->sw ? nd->sh : nd->sw;
+            int dh = nd->kind == FV_NODE_CONV && nd->dil_h > 1 ? nd->dil_h : 1;
+            int dw = nd->kind == FV_NODE_CONV && nd->dil_w > 1 ? nd->dil_w : 1;
+            int kh = (nd->kh - 1) * dh + 1, kw = (nd->kw - 1) * dw + 1; /* the dilated extent */
+            int k = kh > kw ? kh : kw, s = nd->sh > nd->sw ? nd->sh : nd->sw;
             ri += (k - 1) * ji;
             ji *= s;
         }

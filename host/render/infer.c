@@ -17,7 +17,7 @@ static fv_status run_one(fv_model *m, fv_backend *be, const fv_image *img, int t
     st = fv_backend_alloc(be, (void **)&rgb, sizeof(float) * 3 * hw);
     if (st == FV_OK) st = fv_backend_upload(be, rgb, img->rgb, sizeof(float) * 3 * hw);
     if (st == FV_OK)
-        st = fv_preprocess_fwd(be, 1, hw, m->net.perm, m->net.scale, m->net.mean, rgb, p->act[m->net.input].data);
+        st = fv_preprocess_fwd(be, 1, hw, m->net.perm, m->net.scale, m->net.mean, m->net.std, rgb, p->act[m->net.input].data);
     if (st == FV_OK) st = fv_plan_forward(p);
     if (st == FV_OK)
         st = fv_backend_download(be, out, p->act[target].data, sizeof(float) * fv_tensor_chw(p->act[target]));

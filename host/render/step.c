@@ -30,7 +30,7 @@ fv_status fv_render_transform_forward(render_state *s, const fv_model *m, int t)
             s->terms[k].x = s->gterms[k].x = s->plan->ws[tt] / 2;
             s->terms[k].y = s->gterms[k].y = s->plan->hs[tt] / 2;
         }
-    return fv_preprocess_fwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.mean, s->xr,
+    return fv_preprocess_fwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.mean, m->net.std, s->xr,
                               s->plan->act[m->net.input].data);
 }
 
@@ -85,7 +85,7 @@ fv_status fv_render_input_backward(render_state *s, const fv_model *m, const fv_
     fv_backend *be = s->be;
     const int S = s->S;
     float *drgb = s->param.drgb;
-    FV_TRY(fv_preprocess_bwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale,
+    FV_TRY(fv_preprocess_bwd(be, s->B, s->side * s->side, m->net.perm, m->net.scale, m->net.std,
                               s->plan->grad[m->net.input].data, s->xr));
     if (s->tp.grow) FV_TRY(fv_tfchain_bwd(be, s->B, 3, s->chains, s->xr, drgb));
     else FV_TRY(fv_resample_bwd(be, s->B, 3, S, S, s->maps, S, S, s->xr, drgb));
