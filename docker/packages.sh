@@ -29,7 +29,7 @@ lines() {
       printf "%d\t%s\t%s\n", NR, names, prov }' "$list"
 }
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 # known NAME...: the names the archive has an installable version of, one apt-cache call for all (one call per
 # name takes seconds per list).
 known() {

@@ -67,7 +67,11 @@ build() {
   grep -q 'featvis-cuda: CUDA parts ON' "$log" || die "CMake did not enable the CUDA parts"
   rm -f "$log"
   cmake --build "$out/build" -j"$(nproc)" --target featvis-cuda
-  ldd "$out/build/featvis-cuda" | grep -q libcudnn || die "featvis-cuda does not link cuDNN"
+  # (ldd's output captured first: under pipefail, grep -q quitting at its first match can make ldd die of
+  # SIGPIPE and the pipeline fail though cuDNN is linked)
+  local libs
+  libs="$(ldd "$out/build/featvis-cuda")"
+  grep -q libcudnn <<<"$libs" || die "featvis-cuda does not link cuDNN"
   "$out/build/featvis-cuda" --version
   runtime_packages "$out/build/featvis-cuda" >"$out/runtime-packages.txt"
   say "runtime packages (from ldd): $(tr '\n' ' ' <"$out/runtime-packages.txt")"
