@@ -1,6 +1,6 @@
-/* Model-file front door: reads a whole file, decides whether it is a Caffe NetParameter or a TensorFlow
- * GraphDef (by its top-level protobuf fields, with the extension as a tie-breaker) and dispatches to
- * caffe_loader.c / tf_loader.c; then checks what they parsed (known.c: SHA-256 against the known published
+/* Model-file front door: reads a whole file, decides whether it is a Caffe NetParameter, a TensorFlow
+ * GraphDef or an ONNX ModelProto (by its top-level protobuf fields, with the extension as a tie-breaker) and
+ * dispatches to caffe_loader.c / tf_loader.c / onnx_loader.c; then checks what they parsed (known.c: SHA-256 against the known published
  * files, finite weights). */
 #include "modelfile.h"
 
@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "known.h"
+#include "onnx.h"
 
-typedef enum sniff { SNIFF_UNKNOWN, SNIFF_CAFFE, SNIFF_GRAPHDEF } sniff;
+typedef enum sniff { SNIFF_UNKNOWN, SNIFF_CAFFE, SNIFF_GRAPHDEF, SNIFF_ONNX } sniff;
 
 static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
 {
@@ -24,15 +25,16 @@ static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
     return 0;
 }
 
-/* Both formats are bare protobuf and protobuf parsers happily accept one as the other (unknown fields
+/* The formats are bare protobuf and protobuf parsers happily accept one as another (unknown fields
  * are skipped), so a successful unpack proves little. Instead look at the top-level fields: only a
- * NetParameter has `layers` (2) or `layer` (100) next to a singular `name` (1), and only a GraphDef
- * repeats field 1 (`node`). Walking stops at the first malformed field, so a truncated file is still
+ * NetParameter has `layers` (2) or `layer` (100) next to a singular `name` (1), only a GraphDef
+ * repeats field 1 (`node`), and only an ONNX ModelProto has a varint field 1 (`ir_version`, where the
+ * others have strings) with a `graph` message (7). Walking stops at the first malformed field, so a truncated file is still
  * classified by the fields before the cut. */
 static sniff sniff_format(const uint8_t *p, size_t len)
 {
     size_t pos = 0;
-    int n_field1 = 0, caffe_layers = 0;
+    int n_field1 = 0, caffe_layers = 0, onnx_ir = 0, onnx_graph = 0;
     while (pos < len) {
         uint64_t tag, v;
         if (!read_varint(p, len, &pos, &tag)) break;
@@ -40,12 +42,14 @@ static sniff sniff_format(const uint8_t *p, size_t len)
         unsigned wire = (unsigned)(tag & 7);
         if (wire == 0) {
             if (!read_varint(p, len, &pos, &v)) break;
+            if (field == 1) onnx_ir = 1;
         } else if (wire == 1 || wire == 5) {
             pos += wire == 1 ? 8 : 4;
         } else if (wire == 2) {
             if (!read_varint(p, len, &pos, &v)) break;
             if (field == 1) n_field1++;
             if (field == 2 || field == 100) caffe_layers = 1;
+            if (field == 7) onnx_graph = 1;
             if (v > len - pos) break; /* truncated: the field starts but does not fit */
             pos += (size_t)v;
         } else {
@@ -53,6 +57,7 @@ static sniff sniff_format(const uint8_t *p, size_t len)
         }
         if (field == 0) break;
     }
+    if (onnx_ir && onnx_graph) return SNIFF_ONNX;
     if (n_field1 > 1) return SNIFF_GRAPHDEF;
     if (caffe_layers) return SNIFF_CAFFE;
     return SNIFF_UNKNOWN;
@@ -119,6 +124,8 @@ fv_status fv_modelfile_load(const char *path, fv_modelfile **out)
         st = fv_caffe_load(path, buf, len, out);
     } else if (s == SNIFF_GRAPHDEF) {
         st = fv_tf_load(path, buf, len, out);
+    } else if (s == SNIFF_ONNX || ends_with(path, ".onnx")) {
+        st = fv_onnx_load(path, buf, len, out);
     } else {
         /* Undecided by content: try the format the extension suggests first, then the other. */
         int tf_first = ends_with(path, ".pb") || ends_with(path, ".pbtxt");

@@ -12,6 +12,8 @@ struct fv_model {
     fv_modelfile *mf;
     fv_net net;
     int nclasses; /* 0 when the file has no classifier */
+    fv_preprocess pre; /* the input convention fv_model_set_preprocess gave (preprocess.c), when pre_set */
+    int pre_set;       /* 0: the file's own, read from net (perm, scale, mean, std) */
 };
 
 #endif

@@ -1,6 +1,8 @@
 /* A loaded model file (modelfile.h): lookup of a layer by name and teardown. The loaders fill it. */
 #include "modelfile.h"
 
+#include "onnx.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,5 +20,6 @@ void fv_modelfile_free(fv_modelfile *mf)
     for (int i = 0; i < mf->nlayers; i++)
         for (int j = 0; j < 2; j++) free(mf->layers[i].blobs[j].data);
     free(mf->layers);
+    fv_onnx_free(mf->onnx);
     free(mf);
 }

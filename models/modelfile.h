@@ -1,6 +1,6 @@
 /* A model file read into memory: the layers (or TensorFlow ops) it defines, with their hyper-parameters
- * and weight blobs, independent of the file format. Loaders fill it (caffe_loader.c, tf_loader.c);
- * the InceptionV1 builder (inception_v1.c) looks layers up by name and checks shapes. */
+ * and weight blobs, independent of the file format. Loaders fill it (caffe_loader.c, tf_loader.c,
+ * onnx_loader.c); the InceptionV1 builder (inception_v1.c) looks layers up by name and checks shapes. */
 #ifndef FV_MODELFILE_H
 #define FV_MODELFILE_H
 
@@ -13,6 +13,7 @@ typedef enum fv_mf_format {
     FV_MF_CAFFE_V1 = 1, /* NetParameter.layers (field 2), V1LayerParameter */
     FV_MF_CAFFE,        /* NetParameter.layer (field 100), LayerParameter */
     FV_MF_TF_GRAPHDEF,  /* TensorFlow GraphDef */
+    FV_MF_ONNX,         /* ONNX ModelProto: no layer records; the graph and its constants are in `onnx` (onnx.h) */
 } fv_mf_format;
 
 typedef enum fv_mf_kind {
@@ -84,9 +85,10 @@ typedef struct fv_modelfile {
     int nlayers;
     fv_mf_layer *layers;
     char sha256[65];     /* SHA-256 of the whole file, lowercase hex (models/known.c) */
+    struct fv_onnx_file *onnx; /* FV_MF_ONNX only (onnx.h) */
 } fv_modelfile;
 
-/* Read a .caffemodel (either encoding) or a GraphDef .pb, deciding by content (and extension as a hint).
+/* Read a .caffemodel (either encoding), a GraphDef .pb or an ONNX model, deciding by content (and extension as a hint).
  * A truncated or corrupt file, or a NaN/Inf weight, fails with FV_ERR_FORMAT and a message naming the file and
  * what broke. The file's SHA-256 is checked against the known published files (known.h: a warning on stderr). */
 fv_status fv_modelfile_load(const char *path, fv_modelfile **out);

@@ -45,6 +45,15 @@ void fv_provenance_alignment(const fv_provenance *p, char *buf, size_t n)
     snprintf(buf, n, "weight=%g decay=%g layers=%s frames=%d", a->weight, a->decay, layers, p->frames);
 }
 
+/* The model's input convention, as the PNG's featvis:preprocess and the --json "preprocess" give it. */
+#define FV_PROVENANCE_PREPROCESS_MAX 256
+static void fv_provenance_preprocess(const fv_model *m, char *buf, size_t n)
+{
+    fv_preprocess p;
+    if (fv_model_preprocess(m, &p) == FV_OK) fv_preprocess_describe(&p, buf, n);
+    else snprintf(buf, n, "unknown");
+}
+
 fv_status fv_provenance_write_png(const char *path, const fv_image *img, const fv_provenance *p)
 {
     if (!p || !p->model || !p->cfg || !p->objective)
@@ -72,6 +81,11 @@ fv_status fv_provenance_write_png(const char *path, const fv_image *img, const f
     }
     if (p->figure) keys[n] = "featvis:figure", vals[n++] = p->figure;
     if (p->cells) keys[n] = "featvis:cells", vals[n++] = p->cells;
+    char pre[FV_PROVENANCE_PREPROCESS_MAX];
+    if (!fv_model_preprocess_implied(p->model)) {
+        fv_provenance_preprocess(p->model, pre, sizeof pre);
+        keys[n] = "featvis:preprocess", vals[n++] = pre;
+    }
     return fv_image_write_png(path, img, keys, vals, n);
 }
 
@@ -122,8 +136,9 @@ static void json_diversity(FILE *f, const fv_render_result *r)
 static void json_line(FILE *f, const fv_output_run *run, const fv_render_result *r, const char *path)
 {
     const fv_render_config *cfg = run->cfg;
-    char settings[FV_PROVENANCE_SETTINGS_MAX];
+    char settings[FV_PROVENANCE_SETTINGS_MAX], pre[FV_PROVENANCE_PREPROCESS_MAX];
     fv_provenance_settings(cfg, run->init_path, settings, sizeof settings);
+    fv_provenance_preprocess(run->model, pre, sizeof pre);
     fputs("{\"objective\": ", f);
     fv_json_write_str(f, r->objective);
     fprintf(f, ", \"index\": %d, \"file\": ", r->index);
@@ -134,6 +149,8 @@ static void json_line(FILE *f, const fv_output_run *run, const fv_render_result 
             cfg->size, cfg->steps, (unsigned long long)cfg->seed, fv_preset_name(cfg->preset),
             fv_model_name(run->model), fv_backend_name(run->backend));
     fv_json_write_str(f, settings);
+    fputs(", \"preprocess\": ", f);
+    fv_json_write_str(f, pre);
     json_diversity(f, r);
     fputs("}\n", f);
 }

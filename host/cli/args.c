@@ -189,7 +189,7 @@ int cli_float(const char *opt, const char *s, float lo, int strict, float hi, co
 /* ---------- the common options ---------- */
 
 enum { C_OUTPUT, C_WEIGHTS, C_MODEL, C_BACKEND, C_VERBOSE, C_FWDALGO, C_BWDALGO, C_FIND, C_WSMIB, C_PRECISION, C_HELP,
-       C_VERSION };
+       C_VERSION, C_PREPROCESS, C_ORDER, C_RANGE, C_MEAN, C_STD };
 
 static int version(void)
 {
@@ -269,7 +269,8 @@ static int apply_common(void *dest, int id, const char *arg)
         if (!strcmp(arg, "auto")) c->model = FV_MODEL_AUTO;
         else if (!strcmp(arg, "caffe") || !strcmp(arg, "InceptionV1_caffe")) c->model = FV_MODEL_INCEPTION_CAFFE;
         else if (!strcmp(arg, "inception5h") || !strcmp(arg, "InceptionV1")) c->model = FV_MODEL_INCEPTION_TF;
-        else return usage_error("--model '%s': expected auto, caffe or inception5h", arg);
+        else if (!strcmp(arg, "onnx")) c->model = FV_MODEL_ONNX;
+        else return usage_error("--model '%s': expected auto, caffe, inception5h or onnx", arg);
         break;
     case C_BACKEND:
         if (!strcmp(arg, "auto")) c->backend = FV_BACKEND_AUTO;
@@ -288,6 +289,9 @@ static int apply_common(void *dest, int id, const char *arg)
     case C_PRECISION: return apply_cuda(c, id, arg);
     case C_HELP: cli_usage(stdout); return -1;
     case C_VERSION: return version();
+    default: /* --preprocess, --order, --range, --mean, --std */
+        c->pre_given = 1;
+        return cli_apply_preprocess(&c->pre, id - C_PREPROCESS, arg);
     }
     return 0;
 }
@@ -299,7 +303,10 @@ static const struct option COMMON_OPTIONS[] = {
     {"cudnn-bwd-algo", required_argument, 0, C_BWDALGO}, {"cudnn-find", no_argument, 0, C_FIND},
     {"cudnn-workspace-mib", required_argument, 0, C_WSMIB}, {"precision", required_argument, 0, C_PRECISION},
     {"help", no_argument, 0, C_HELP},
-    {"version", no_argument, 0, C_VERSION},               {0, 0, 0, 0}};
+    {"version", no_argument, 0, C_VERSION},               {"preprocess", required_argument, 0, C_PREPROCESS},
+    {"order", required_argument, 0, C_ORDER},             {"range", required_argument, 0, C_RANGE},
+    {"mean", required_argument, 0, C_MEAN},               {"std", required_argument, 0, C_STD},
+    {0, 0, 0, 0}};
 const cli_group CLI_COMMON = {COMMON_OPTIONS, apply_common, sizeof(cli_common)};
 
 /* ---------- the render options ---------- */
@@ -434,5 +441,16 @@ int load_model(const cli_common *c, fv_model **m)
         return 1;
     }
     if (c->verbose) fprintf(stderr, "model: %s from %s (sha256 %s)\n", fv_model_name(*m), path, fv_model_sha256(*m));
-    return 0;
+    int rc = c->pre_given ? cli_preprocess_model(&c->pre, *m) : 0;
+    if (rc) {
+        fv_model_free(*m);
+        *m = NULL;
+    } else if (c->verbose) {
+        char d[256];
+        fv_preprocess p;
+        fv_model_preprocess(*m, &p);
+        fv_preprocess_describe(&p, d, sizeof d);
+        fprintf(stderr, "input: %s\n", d);
+    }
+    return rc;
 }

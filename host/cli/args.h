@@ -53,6 +53,14 @@ int cli_find_command(const cli_argv *a, int *batch);
 
 /* ---------- the common options ---------- */
 
+/* The input convention's options (args_pre.c): a preset, then the values given one by one over it. */
+typedef struct cli_preprocess {
+    const char *preset; /* --preprocess NAME (NULL: the model's own) */
+    int order;          /* --order: 0 not given, 1 rgb, 2 bgr */
+    int range_set, mean_set, std_set;
+    float range[2], mean[3], std[3]; /* --range LO,HI, --mean A,B,C, --std A,B,C */
+} cli_preprocess;
+
 typedef struct cli_common {
     const char *output;      /* -o, --output (NULL: the command's default) */
     const char *weights;     /* --weights (NULL: $FEATVIS_WEIGHTS, then the cache) */
@@ -61,6 +69,8 @@ typedef struct cli_common {
     int verbose;             /* -v */
     fv_backend_options backend_options; /* -v, --cudnn-*: read through cli_backend_options */
     int backend_options_set;            /* backend_options holds the defaults plus the flags given */
+    cli_preprocess pre;                 /* --preprocess, --order, --range, --mean, --std */
+    int pre_given;                      /* one of them was given */
 } cli_common;
 extern const cli_group CLI_COMMON;
 /* The backend options the flags gave (-v, --cudnn-fwd-algo, --cudnn-bwd-algo, --cudnn-find,
@@ -97,8 +107,13 @@ int cli_float(const char *opt, const char *s, float lo, int strict, float hi, co
 
 /* $FEATVIS_WEIGHTS, else the cache path (written into buf); NULL if neither can be formed. */
 const char *default_weights(char *buf, size_t n);
-/* Load --weights or the default; 0 on success, else the exit code (an error line was printed). */
+/* Load --weights or the default, with the input convention the options give; 0 on success, else the exit
+ * code (an error line was printed). */
 int load_model(const cli_common *c, fv_model **m);
+/* One input-convention option (C_PREPROCESS .. C_STD of args.c, as 0..4) into o: 0, or 2 after the usage line. */
+int cli_apply_preprocess(cli_preprocess *o, int which, const char *arg);
+/* The model's convention with the options over it, set on the model: 0, or 2 after the error line. */
+int cli_preprocess_model(const cli_preprocess *o, fv_model *m);
 
 /* The help text (usage.c). */
 void cli_usage(FILE *f);

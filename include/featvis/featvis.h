@@ -36,6 +36,7 @@ typedef enum fv_model_kind {
     FV_MODEL_AUTO = 0,       /* from the file: .caffemodel -> caffe, GraphDef .pb -> inception5h */
     FV_MODEL_INCEPTION_CAFFE, /* "InceptionV1_caffe": BVLC GoogLeNet, BGR minus mean, 1000 classes */
     FV_MODEL_INCEPTION_TF,    /* "InceptionV1": inception5h GraphDef, RGB*255-117, 1008 classes */
+    FV_MODEL_ONNX,            /* any CNN from an ONNX file (models/onnx*.c): "onnx:<file name>", torchvision input */
 } fv_model_kind;
 
 typedef struct fv_model fv_model;
@@ -52,12 +53,45 @@ fv_status fv_model_layer_shape(const fv_model *m, const char *layer, int input_s
 /* Layer names the model exposes (targets), for --help and error messages. */
 int fv_model_num_layers(const fv_model *m);
 const char *fv_model_layer_name(const fv_model *m, int i);
+/* The layer's other names, k = 0 or 1 ("mixed4a", "layer4.1.relu", "logits"; "" where none): targets too. */
+const char *fv_model_layer_alias(const fv_model *m, int i, int k);
 /* The model file used when none is named (the command line without --weights, the Python package's
  * load_model()): $FEATVIS_WEIGHTS when set, else the weights cache $XDG_CACHE_HOME/featvis/bvlc_googlenet.caffemodel
  * (default ~/.cache/featvis). FV_OK when that file can be opened for reading; else FV_ERR_IO with one line saying
  * what to do (fetch the weights into the cache, or set FEATVIS_WEIGHTS). buf receives the path looked at either
  * way ("" when none could be formed: no FEATVIS_WEIGHTS, XDG_CACHE_HOME or HOME). */
 fv_status fv_default_weights(char *buf, size_t n);
+
+/* ---------- input conventions ---------- */
+
+/* How a picture (RGB, values v in [0,1]) becomes the network's input: the channels in the network's order
+ * (bgr: B, G, R), each value mapped onto [lo, hi] (x = lo + v * (hi - lo)), then (x - mean[c]) / std[c] with
+ * mean and std per network channel, in the network's order (Caffe's mean 104,117,123 is B,G,R). */
+typedef struct fv_preprocess {
+    int bgr;      /* 0: R, G, B; 1: B, G, R */
+    float lo, hi; /* the value range, lo != hi */
+    float mean[3];
+    float std[3]; /* each finite and > 0 */
+} fv_preprocess;
+/* A convention by name: "torchvision" (RGB, [0,1], mean 0.485,0.456,0.406, std 0.229,0.224,0.225), "caffe"
+ * (BGR, [0,255], mean 104,117,123, std 1: the BVLC GoogLeNet's), "inception" (RGB, [-1,1], mean 0, std 1:
+ * Keras and TF-slim Inception and MobileNet), "inception5h" (RGB, [0,255], mean 117, std 1: the inception5h
+ * GraphDef's, Lucid's InceptionV1), "none" (RGB, [0,1], mean 0, std 1). FV_ERR_ARG with the names otherwise. */
+fv_status fv_preprocess_preset(const char *name, fv_preprocess *out);
+/* FV_OK, or FV_ERR_ARG with one line naming the field at fault (lo == hi, a std <= 0, anything not finite). */
+fv_status fv_preprocess_check(const fv_preprocess *p);
+/* "order=rgb range=0,1 mean=0.485,0.456,0.406 std=0.229,0.224,0.225", after "preset=NAME " when the values are
+ * exactly a preset's. */
+void fv_preprocess_describe(const fv_preprocess *p, char *buf, size_t n);
+/* The model's input convention: its file's own (InceptionV1 caffe: "caffe", inception5h: "inception5h"; an ONNX
+ * model: "torchvision") until fv_model_set_preprocess changes it. */
+fv_status fv_model_preprocess(const fv_model *m, fv_preprocess *out);
+/* Checks p (fv_preprocess_check) and makes it the model's convention for everything that runs the model after. */
+fv_status fv_model_set_preprocess(fv_model *m, const fv_preprocess *p);
+/* 1 when the model's name says its convention: an InceptionV1 model (caffe or inception5h) with its file's own
+ * (never changed, or changed to the same values); else 0. The PNG provenance records the convention when 0 (so
+ * the InceptionV1 renders' files stay as they were), --json always. */
+int fv_model_preprocess_implied(const fv_model *m);
 
 /* ---------- images ---------- */
 
