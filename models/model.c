@@ -108,7 +108,7 @@ fv_status fv_model_layer_shape(const fv_model *m, const char *layer, int input_s
     int t = fv_net_find(&m->net, layer);
     if (t < 0) return fv_fail(FV_ERR_ARG, "unknown layer '%s' in %s", layer, m->name);
     int *hs = malloc(sizeof(int) * m->net.ntensors), *ws = malloc(sizeof(int) * m->net.ntensors);
-    fv_status st = hs && ws ? fv_net_shapes(&m->net, input_size, input_size, hs, ws)
+    fv_status st = hs && ws ? fv_net_shapes_for(&m->net, input_size, input_size, &t, 1, hs, ws)
                             : fv_fail(FV_ERR_NOMEM, "out of memory");
     if (st == FV_OK) {
         *c = m->net.tensors[t].c;

@@ -16,7 +16,7 @@ command -v "$py" >/dev/null || py=python3
 venv="$build/python/venv"
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install scikit-build-core numpy pytest Pillow tqdm nbclient nbformat ipykernel
+"${pip[@]}" install scikit-build-core numpy pytest Pillow tqdm nbclient nbformat ipykernel onnx
 "${pip[@]}" install --no-build-isolation --config-settings=build-dir="$PWD/$build/python/cmake" \
   --config-settings=cmake.define.FV_WITH_CUDA="${FV_PYTHON_CUDA:-OFF}" ./python
 cd python # pytest imports the installed featvis, not the source folder

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/jobs.h"
 #include "models/model.h"
+#include "render/objective.h"
 #include "onnx_ref.h"
 #include "onnx_writer.h"
 #include "testutil.h"
@@ -198,6 +200,50 @@ Test(onnx_nets, flatten_copy_gemm_and_matmul_add)
     check_layer(m, &img, "logit2", g2, 4, 1, 1, 1e-5f);
     free(c);
     fv_image_free(&img);
+    fv_model_free(m);
+}
+
+/* A classifier fixed to the file's input size (Flatten into Gemm, as VGG's) binds only what is computed from it:
+ * the convolution before it is a target at any size, in shapes, objectives and a forward pass; the head is not. */
+Test(onnx_nets, a_layer_before_a_fixed_flatten_is_a_target_at_any_size)
+{
+    ow_model *om = ow_new(13, "x", 3, 5, 5);
+    float wc[54], fc[72];
+    for (int i = 0; i < 54; i++) wc[i] = (float)((i * 7) % 13 - 6) / 8.0f;
+    for (int i = 0; i < 72; i++) fc[i] = (float)((i * 5) % 11 - 5) / 16.0f;
+    ow_init(om, "wc", 4, (const int64_t[]){2, 3, 3, 3}, wc, OW_RAW);
+    ow_init(om, "fc", 2, (const int64_t[]){4, 18}, fc, OW_RAW);
+    ow_node(om, "Conv", "/c/Conv", "x,wc", "c");
+    ow_node(om, "Flatten", "/Flatten", "c", "f");
+    ow_attr_i(ow_node(om, "Gemm", "/fc/Gemm", "f,fc", "g"), "transB", 1);
+    fv_model *m = write_load(om, "fixed_head.onnx");
+    int c, h, w;
+    cr_assert_eq(fv_model_layer_shape(m, "c", 9, &c, &h, &w), FV_OK, "%s", fv_last_error());
+    cr_assert(c == 2 && h == 7 && w == 7, "%dx%dx%d", c, h, w);
+    cr_assert_eq(fv_model_layer_shape(m, "g", 9, &c, &h, &w), FV_ERR_ARG);
+    cr_assert_not_null(strstr(fv_last_error(), "flattening 7x7 gives 98 features, not the 18"), "%s", fv_last_error());
+    fv_objective o;
+    cr_assert_eq(fv_objective_parse(&m->net, "neuron:c:1", 9, 9, &o), FV_OK, "%s", fv_last_error());
+    cr_assert(o.nterms == 1 && o.terms[0].x == 3 && o.terms[0].y == 3, "the centre of a 7x7 layer");
+    fv_objective_free(&o);
+    cr_assert_eq(fv_objective_parse(&m->net, "g:1", 9, 9, &o), FV_ERR_ARG);
+    fv_image img = test_image(9, 9, 27);
+    int oh, ow;
+    ref_window w3 = {3, 3, 1, 1, 1, 1, 0, 0, 0, 0};
+    float *ref = ref_conv(img.rgb, 3, 9, 9, wc, NULL, 2, 1, &w3, &oh, &ow);
+    cr_assert(oh == 7 && ow == 7);
+    check_layer(m, &img, "c", ref, 2, 7, 7, 1e-5f);
+    free(ref);
+    fv_image_free(&img);
+    /* The appendix of this network: its layers by name (the article's default layers are InceptionV1's). */
+    const fv_job_defaults defs = {32, 8, 1, 5, FV_PRESET_ARTICLE};
+    fv_joblist jl;
+    cr_assert_eq(fv_jobs_appendix(m, NULL, 0, 0, &defs, &jl), FV_ERR_ARG);
+    cr_assert_not_null(strstr(fv_last_error(), "has no default layers"), "%s", fv_last_error());
+    const char *const layers[] = {"c"};
+    cr_assert_eq(fv_jobs_appendix(m, layers, 1, 0, &defs, &jl), FV_OK, "%s", fv_last_error());
+    cr_assert_eq(jl.n, 8, "2 channels x (neuron, channel, negative, diversity group)");
+    fv_jobs_free(&jl);
     fv_model_free(m);
 }
 

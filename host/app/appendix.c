@@ -35,7 +35,10 @@ fv_status fv_jobs_appendix(const fv_model *m, const char *const *layers, int nla
                            const fv_job_defaults *def, fv_joblist *out)
 {
     memset(out, 0, sizeof *out);
-    if (nlayers <= 0) {
+    if (nlayers <= 0) { /* the article's layers, InceptionV1's; any other network names its own */
+        if (fv_net_find(&m->net, default_layers[0]) < 0)
+            return fv_fail(FV_ERR_ARG, "appendix: %s has no default layers (the article's are InceptionV1's mixed3a.."
+                           "mixed5b): name them with --layers A,B,... (featvis-cuda layers lists them)", m->name);
         layers = default_layers;
         nlayers = (int)(sizeof default_layers / sizeof *default_layers);
     }

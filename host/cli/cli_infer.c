@@ -161,11 +161,15 @@ int cmd_layers(const cli_argv *a)
     int npos, rc = cli_parse(a, use, 2, &pos, &npos);
     free(pos);
     if (rc || (rc = load_model(&c, &m))) return rc;
-    printf("# %s, shapes at %d px: name channels height width\n", fv_model_name(m), r.cfg.size);
+    printf("# %s, shapes at %d px: name channels height width [aliases]\n", fv_model_name(m), r.cfg.size);
     for (int i = 0; i < fv_model_num_layers(m); i++) {
         int ch, h, w;
-        const char *name = fv_model_layer_name(m, i);
-        if (fv_model_layer_shape(m, name, r.cfg.size, &ch, &h, &w) == FV_OK) printf("%s\t%d\t%d\t%d\n", name, ch, h, w);
+        const char *name = fv_model_layer_name(m, i), *a0 = fv_model_layer_alias(m, i, 0);
+        const char *a1 = fv_model_layer_alias(m, i, 1);
+        if (fv_model_layer_shape(m, name, r.cfg.size, &ch, &h, &w) != FV_OK) continue;
+        printf("%s\t%d\t%d\t%d", name, ch, h, w);
+        if (*a0 || *a1) printf("\t%s%s%s", a0, *a0 && *a1 ? "," : "", a1); /* other names that pick the layer */
+        printf("\n");
     }
     fv_model_free(m);
     return 0;

@@ -234,11 +234,28 @@ static fv_status binary_shape(const fv_net *net, const fv_net_node *nd, const in
 
 fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws)
 {
+    return fv_net_shapes_part(net, h, w, NULL, hs, ws);
+}
+
+fv_status fv_net_shapes_for(const fv_net *net, int h, int w, const int *targets, int ntargets, int *hs, int *ws)
+{
+    char *tneed = calloc((size_t)net->ntensors, 1), *nneed = calloc(net->nnodes ? (size_t)net->nnodes : 1, 1);
+    fv_status st = tneed && nneed ? FV_OK : fv_fail(FV_ERR_NOMEM, "shapes: out of memory");
+    for (int i = 0; st == FV_OK && i < ntargets; i++) fv_net_need(net, targets[i], tneed, nneed);
+    if (st == FV_OK) st = fv_net_shapes_part(net, h, w, nneed, hs, ws);
+    free(tneed);
+    free(nneed);
+    return st;
+}
+
+fv_status fv_net_shapes_part(const fv_net *net, int h, int w, const char *nneed, int *hs, int *ws)
+{
     for (int i = 0; i < net->ntensors; i++) hs[i] = ws[i] = -1;
     hs[net->input] = h;
     ws[net->input] = w;
     for (int i = 0; i < net->nnodes; i++) {
         const fv_net_node *nd = &net->nodes[i];
+        if (nneed && !nneed[i]) continue; /* not on the way to what is asked: its shape stays -1 */
         int hin = hs[nd->in], win = ws[nd->in], oh = hin, ow = win;
         if (hin < 1) return fv_fail(FV_ERR_ARG, "layer '%s': input has no shape (graph order)", nd->name);
         if (nd->kind == FV_NODE_CONV || nd->kind == FV_NODE_POOL) {
@@ -286,8 +303,8 @@ size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targe
     int *hs = malloc(sizeof(int) * T), *ws = malloc(sizeof(int) * T);
     char *live = calloc(T, 1), *needed = calloc(net->nnodes ? net->nnodes : 1, 1);
     size_t *per = malloc(sizeof(size_t) * T), total = 0;
-    if (hs && ws && live && needed && per && fv_net_shapes(net, h, w, hs, ws) == FV_OK) {
-        for (int i = 0; i < ntargets; i++) fv_net_need(net, targets[i], live, needed);
+    if (hs && ws && live && needed && per) for (int i = 0; i < ntargets; i++) fv_net_need(net, targets[i], live, needed);
+    if (hs && ws && live && needed && per && fv_net_shapes_part(net, h, w, needed, hs, ws) == FV_OK) {
         live[net->input] = 1;
         for (int t = 0; t < T; t++)
             if (live[t]) live[fv_net_root(net, t)] = 1;
@@ -308,8 +325,8 @@ double fv_net_forward_macs(const fv_net *net, int h, int w, const int *targets, 
     int *hs = malloc(sizeof(int) * T), *ws = malloc(sizeof(int) * T);
     char *live = calloc(T, 1), *needed = calloc(net->nnodes ? net->nnodes : 1, 1);
     double macs = 0;
-    if (hs && ws && live && needed && fv_net_shapes(net, h, w, hs, ws) == FV_OK) {
-        for (int i = 0; i < ntargets; i++) fv_net_need(net, targets[i], live, needed);
+    if (hs && ws && live && needed) for (int i = 0; i < ntargets; i++) fv_net_need(net, targets[i], live, needed);
+    if (hs && ws && live && needed && fv_net_shapes_part(net, h, w, needed, hs, ws) == FV_OK) {
         for (int i = 0; i < net->nnodes; i++) {
             const fv_net_node *nd = &net->nodes[i];
             if (!needed[i]) continue;

@@ -90,6 +90,11 @@ const char *fv_net_display_name(const fv_net *net, int t);
 /* Spatial shapes of every tensor for an h x w input; fills hs/ws (ntensors each). Fails with a clear
  * message if the input is too small for a window. */
 fv_status fv_net_shapes(const fv_net *net, int h, int w, int *hs, int *ws);
+/* The same for only the nodes these targets are computed from (the others' tensors get -1): a target before a
+ * classifier fixed to one input size (a Flatten into Gemm) has a shape at every size its own layers allow. */
+fv_status fv_net_shapes_for(const fv_net *net, int h, int w, const int *targets, int ntargets, int *hs, int *ws);
+/* The same for the nodes marked in nneed (fv_net_need; NULL: all). */
+fv_status fv_net_shapes_part(const fv_net *net, int h, int w, const char *nneed, int *hs, int *ws);
 
 /* Floats of activations one image needs in a plan for these targets (gradients need as many again). */
 size_t fv_net_floats_per_image(const fv_net *net, int h, int w, const int *targets, int ntargets);

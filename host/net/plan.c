@@ -79,7 +79,7 @@ static fv_status pool_desc(const fv_net_node *nd, int hin, int win, fv_pool_desc
 static fv_status plan_measure(fv_plan *p, int h, int w, size_t *need, size_t *work)
 {
     const fv_net *net = p->net;
-    FV_TRY(fv_net_shapes(net, h, w, p->hs, p->ws));
+    FV_TRY(fv_net_shapes_part(net, h, w, p->needed, p->hs, p->ws));
     size_t *per = malloc(sizeof(size_t) * net->ntensors);
     if (!per) return fv_fail(FV_ERR_NOMEM, "plan: out of memory");
     fv_net_root_floats(net, p->hs, p->ws, p->live, per);
@@ -307,7 +307,7 @@ fv_status fv_plan_resize(fv_plan *p, int h, int w)
                      w, h);
     free(need);
     if (st != FV_OK) {
-        fv_net_shapes(p->net, p->h, p->w, p->hs, p->ws); /* back to the size the views describe */
+        fv_net_shapes_part(p->net, p->h, p->w, p->needed, p->hs, p->ws); /* back to the size the views describe */
         return st;
     }
     p->h = h;

@@ -44,7 +44,8 @@ fv_status fv_activations(fv_model *m, fv_backend *be, const fv_image *img, const
     int t = fv_net_find(&m->net, layer);
     if (t < 0 || t == m->net.input) return fv_fail(FV_ERR_ARG, "unknown layer '%s' in %s", layer, m->name);
     int *hs = malloc(sizeof(int) * m->net.ntensors), *ws = malloc(sizeof(int) * m->net.ntensors);
-    fv_status st = hs && ws ? fv_net_shapes(&m->net, img->h, img->w, hs, ws) : fv_fail(FV_ERR_NOMEM, "out of memory");
+    fv_status st = hs && ws ? fv_net_shapes_for(&m->net, img->h, img->w, &t, 1, hs, ws)
+                            : fv_fail(FV_ERR_NOMEM, "out of memory");
     if (st == FV_OK) {
         *c = m->net.tensors[t].c;
         *h = hs[t];

@@ -15,8 +15,19 @@
 typedef struct parser {
     const fv_net *net;
     const char *text, *s;
-    const int *hs, *ws;
+    int *hs, *ws; /* the shapes at h x w of what a term's layer is computed from (layer_shape) */
+    int h, w;
 } parser;
+
+/* The shape of layer t at the image size: only the nodes t is computed from must fit that size (a layer before a
+ * classifier fixed to one input size is a target at any size). */
+static fv_status layer_shape(parser *p, int t, int *lh, int *lw)
+{
+    FV_TRY(fv_net_shapes_for(p->net, p->h, p->w, &t, 1, p->hs, p->ws));
+    *lh = p->hs[t];
+    *lw = p->ws[t];
+    return FV_OK;
+}
 
 static fv_status perr(parser *p, const char *fmt, const char *arg)
 {
@@ -132,7 +143,8 @@ static fv_status parse_channel(parser *p, fv_obj_spec *sp, const char *head, int
     FV_TRY(find_layer(p, layer, &sp->tensor));
     FV_TRY(read_int(p, &sp->channel, "a channel number"));
     FV_TRY(check_channel(p, sp->tensor, sp->channel));
-    const int lh = p->hs[sp->tensor], lw = p->ws[sp->tensor];
+    int lh, lw;
+    FV_TRY(layer_shape(p, sp->tensor, &lh, &lw));
     sp->kind = neuron ? FV_OBJ_NEURON : FV_OBJ_CHANNEL;
     if (neuron) {
         sp->x = lw / 2;
@@ -206,8 +218,8 @@ fv_status fv_objective_parse(const fv_net *net, const char *text, int h, int w, 
         free(ws);
         return fv_fail(FV_ERR_NOMEM, "objective: out of memory");
     }
-    fv_status st = fv_net_shapes(net, h, w, hs, ws);
-    parser p = {net, text, text, hs, ws};
+    fv_status st = FV_OK;
+    parser p = {net, text, text, hs, ws, h, w};
     size_t len = 0;
     for (int first = 1; st == FV_OK; first = 0) {
         skip_ws(&p);

@@ -147,7 +147,7 @@ static fv_status check_positions(const render_state *s, const fv_net *net)
 {
     if (s->min_side == s->S) return FV_OK; /* checked by the parser at the image size */
     int *hs = malloc(sizeof(int) * net->ntensors), *ws = malloc(sizeof(int) * net->ntensors);
-    fv_status st = hs && ws ? fv_net_shapes(net, s->min_side, s->min_side, hs, ws)
+    fv_status st = hs && ws ? fv_net_shapes_for(net, s->min_side, s->min_side, s->term_tensor, s->nterms, hs, ws)
                             : fv_fail(FV_ERR_NOMEM, "render: out of memory");
     for (int k = 0; st == FV_OK && k < s->nterms; k++) {
         const fv_obj_term *t = &s->terms[k];

@@ -97,9 +97,10 @@ static PyObject *py_load_model(PyObject *self, PyObject *args)
     fv_model_kind kind = FV_MODEL_AUTO;
     if (!strcmp(kindname, "caffe") || !strcmp(kindname, "InceptionV1_caffe")) kind = FV_MODEL_INCEPTION_CAFFE;
     else if (!strcmp(kindname, "inception5h") || !strcmp(kindname, "InceptionV1")) kind = FV_MODEL_INCEPTION_TF;
+    else if (!strcmp(kindname, "onnx")) kind = FV_MODEL_ONNX;
     else if (strcmp(kindname, "auto") != 0) {
         Py_DECREF(pathobj);
-        return PyErr_Format(PyExc_ValueError, "model '%s': expected auto, caffe or inception5h", kindname);
+        return PyErr_Format(PyExc_ValueError, "model '%s': expected auto, caffe, inception5h or onnx", kindname);
     }
     fvpy_model *m = PyObject_New(fvpy_model, &fvpy_model_type);
     if (m) {
@@ -142,7 +143,7 @@ static PyObject *model_info(fvpy_model *m, PyObject *noargs)
                          "num_classes", fv_model_num_classes(m->model));
 }
 
-/* layers(size): [(name, channels, height, width)] of every layer the model exposes, shapes at size px. */
+/* layers(size): [(name, channels, height, width, (aliases...))] of every layer the model exposes, shapes at size px. */
 static PyObject *model_layers(fvpy_model *m, PyObject *args)
 {
     int size;
@@ -152,7 +153,10 @@ static PyObject *model_layers(fvpy_model *m, PyObject *args)
         int c, h, w;
         const char *name = fv_model_layer_name(m->model, i);
         if (fv_model_layer_shape(m->model, name, size, &c, &h, &w) != FV_OK) continue; /* as `layers` prints */
-        PyObject *t = Py_BuildValue("(siii)", name, c, h, w);
+        const char *a0 = fv_model_layer_alias(m->model, i, 0), *a1 = fv_model_layer_alias(m->model, i, 1);
+        PyObject *t = *a1 ? Py_BuildValue("(siii(ss))", name, c, h, w, a0, a1)
+                    : *a0 ? Py_BuildValue("(siii(s))", name, c, h, w, a0)
+                          : Py_BuildValue("(siii())", name, c, h, w);
         if (!t || PyList_Append(list, t) < 0) Py_CLEAR(list);
         Py_XDECREF(t);
     }
@@ -234,9 +238,59 @@ static PyObject *model_activations(fvpy_model *m, PyObject *args)
     return r;
 }
 
+/* An input convention as (order, lo, hi, (mean...), (std...), description). */
+static PyObject *preprocess_tuple(const fv_preprocess *p)
+{
+    char d[320];
+    fv_preprocess_describe(p, d, sizeof d);
+    return Py_BuildValue("(sdd(ddd)(ddd)s)", p->bgr ? "bgr" : "rgb", (double)p->lo, (double)p->hi, (double)p->mean[0],
+                         (double)p->mean[1], (double)p->mean[2], (double)p->std[0], (double)p->std[1],
+                         (double)p->std[2], d);
+}
+
+/* preprocess() -> the model's input convention (fv_model_preprocess), as preprocess_tuple. */
+static PyObject *model_get_preprocess(fvpy_model *m, PyObject *noargs)
+{
+    (void)noargs;
+    fv_preprocess p;
+    fv_status st = fv_model_preprocess(m->model, &p);
+    return st == FV_OK ? preprocess_tuple(&p) : fvpy_raise(st);
+}
+
+/* set_preprocess(order, lo, hi, (mean), (std)): fv_model_set_preprocess, between calls on the model. */
+static PyObject *model_set_preprocess(fvpy_model *m, PyObject *args)
+{
+    fv_preprocess p;
+    const char *order;
+    if (!PyArg_ParseTuple(args, "sff(fff)(fff)", &order, &p.lo, &p.hi, &p.mean[0], &p.mean[1], &p.mean[2], &p.std[0],
+                          &p.std[1], &p.std[2]))
+        return NULL;
+    if (strcmp(order, "rgb") && strcmp(order, "bgr"))
+        return PyErr_Format(PyExc_ValueError, "order '%s': expected rgb or bgr", order);
+    p.bgr = !strcmp(order, "bgr");
+    if (fvpy_model_enter(m) < 0) return NULL;
+    fv_status st = fv_model_set_preprocess(m->model, &p);
+    fvpy_model_leave(m);
+    if (st != FV_OK) return fvpy_raise(st);
+    Py_RETURN_NONE;
+}
+
+/* preprocess_preset(name) -> a named convention (fv_preprocess_preset), as preprocess_tuple. */
+static PyObject *py_preprocess_preset(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *name;
+    fv_preprocess p;
+    if (!PyArg_ParseTuple(args, "s", &name)) return NULL;
+    fv_status st = fv_preprocess_preset(name, &p);
+    return st == FV_OK ? preprocess_tuple(&p) : fvpy_raise(st);
+}
+
 static PyMethodDef model_methods[] = {
     {"info", (PyCFunction)model_info, METH_NOARGS, "{name, sha256, num_classes}"},
-    {"layers", (PyCFunction)model_layers, METH_VARARGS, "layers(size) -> [(name, channels, height, width)]"},
+    {"layers", (PyCFunction)model_layers, METH_VARARGS, "layers(size) -> [(name, channels, height, width, aliases)]"},
+    {"preprocess", (PyCFunction)model_get_preprocess, METH_NOARGS, "the input convention (order, lo, hi, mean, std, text)"},
+    {"set_preprocess", (PyCFunction)model_set_preprocess, METH_VARARGS, "set_preprocess(order, lo, hi, mean, std)"},
     {"layer_shape", (PyCFunction)model_layer_shape, METH_VARARGS, "layer_shape(layer, size) -> (c, h, w)"},
     {"check_objective", (PyCFunction)model_check_objective, METH_VARARGS, "check_objective(objective, size)"},
     {"classify", (PyCFunction)model_classify, METH_VARARGS, "classify(backend, image) -> float32 bytes"},
@@ -326,6 +380,7 @@ PyTypeObject fvpy_backend_type = {
 static PyMethodDef module_methods[] = {
     {"load_model", py_load_model, METH_VARARGS, "load_model(path, kind) -> Model"},
     {"default_weights", py_default_weights, METH_NOARGS, "the model file used when none is named"},
+    {"preprocess_preset", py_preprocess_preset, METH_VARARGS, "preprocess_preset(name) -> a named input convention"},
     {"read_image", fvpy_read_image, METH_VARARGS, "read_image(path) -> (planar float32 bytes, w, h)"},
     {"to_rgb8", fvpy_to_rgb8, METH_O, "to_rgb8(planar image) -> interleaved 8-bit RGB bytes, as PNGs store them"},
     {"write_png", fvpy_write_png, METH_VARARGS, "write_png(path, planar image, ((key, value), ...))"},

@@ -27,10 +27,14 @@ def test_load_model_default_weights_as_the_cli(monkeypatch, tmp_path):
 
 def test_layers_as_cli_prints_them(model):
     _, out, _ = run_cli("layers", "--size", "96")
-    want = [tuple(int(v) if v.isdigit() else v for v in line.split("\t"))
-            for line in out.splitlines() if not line.startswith("#")]
+    want = []
+    for line in out.splitlines():
+        if not line.startswith("#"):
+            f = line.split("\t")
+            want.append((f[0], int(f[1]), int(f[2]), int(f[3]), tuple(f[4].split(",")) if len(f) > 4 else ()))
     got = [tuple(l) for l in model.layers(96)]
     assert got == want and len(got) > 100
+    assert ("inception_4a/output", 512, 6, 6, ("mixed4a",)) in got
     assert model.layer_shape("mixed4a", 224) == (512, 14, 14)
 
 

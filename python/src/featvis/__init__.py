@@ -18,11 +18,11 @@ render or batch raises KeyboardInterrupt with nothing half-written.
 from ._featvis import VERSION as __version__
 from ._featvis import RenderError
 from ._images import Sheet, read_image, save_png, tile, to_uint8
-from ._model import Layer, Model, Prediction, load_model
+from ._model import Layer, Model, Prediction, Preprocess, load_model
 from ._render import BatchStats, Renders, batch, interpolate, render
 
-__all__ = ["BatchStats", "Layer", "Model", "Prediction", "RenderError", "Renders", "Sheet", "batch", "backends",
-           "interpolate", "load_model", "read_image", "render", "save_png", "tile", "to_uint8"]
+__all__ = ["BatchStats", "Layer", "Model", "Prediction", "Preprocess", "RenderError", "Renders", "Sheet", "batch",
+           "backends", "interpolate", "load_model", "read_image", "render", "save_png", "tile", "to_uint8"]
 
 
 def backends():

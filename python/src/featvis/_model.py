@@ -1,5 +1,5 @@
-"""Models: load a model file (BVLC GoogLeNet .caffemodel or inception5h .pb) through the C library, list its
-layers, classify images and read activations."""
+"""Models: load a model file (BVLC GoogLeNet .caffemodel, inception5h .pb or any CNN as .onnx) through the C
+library, list its layers, set its input convention, classify images and read activations."""
 
 import os
 import warnings
@@ -21,6 +21,7 @@ class Layer(NamedTuple):
     channels: int
     height: int
     width: int
+    aliases: tuple = ()  # other names that pick the same tensor (mixed4a; a PyTorch module path), as `layers` lists
 
 
 class Prediction(NamedTuple):
@@ -31,18 +32,39 @@ class Prediction(NamedTuple):
     name: str
 
 
-def load_model(path=None, model="auto"):
+class Preprocess(NamedTuple):
+    """A model's input convention (the command line's --preprocess, --order, --range, --mean, --std): a picture's
+    values v in [0, 1], channels in `order`, become (lo + v * (hi - lo) - mean[c]) / std[c], with range = (lo, hi)
+    and mean, std per network channel in the network's order."""
+    order: str
+    range: tuple
+    mean: tuple
+    std: tuple
+    description: str  # as the PNG provenance records it ("preset=torchvision order=rgb range=0,1 ...")
+
+
+def _preprocess(t):
+    order, lo, hi, mean, std, text = t
+    return Preprocess(order, (lo, hi), tuple(mean), tuple(std), text)
+
+
+def load_model(path=None, model="auto", preprocess=None):
     """Load a model file and build its network.
 
-    path: a BVLC GoogLeNet `.caffemodel` or an inception5h `.pb`; None takes what `featvis-cuda` takes without
-    --weights: $FEATVIS_WEIGHTS, else the weights cache $XDG_CACHE_HOME/featvis/bvlc_googlenet.caffemodel
+    path: a BVLC GoogLeNet `.caffemodel`, an inception5h `.pb` or an ONNX model `.onnx`; None takes what
+    `featvis-cuda` takes without --weights: $FEATVIS_WEIGHTS, else the weights cache $XDG_CACHE_HOME/featvis/bvlc_googlenet.caffemodel
     (FileNotFoundError saying how to fetch it when it is not there).
-    model: "auto" (from the file's content), "caffe" or "inception5h".
+    model: "auto" (from the file's content), "caffe", "inception5h" or "onnx".
+    preprocess: None (the file's own input convention: torchvision's for ONNX files) or a preset name
+    ("torchvision", "caffe", "inception", "inception5h", "none"); Model.set_preprocess changes parts of it.
 
     Raises FileNotFoundError for a missing file, ValueError for a malformed one (the library's one-line message,
     naming the file and the layer at fault)."""
     path = _featvis.default_weights() if path is None else os.fsdecode(path)
-    return Model(_featvis.load_model(path, model), path)
+    m = Model(_featvis.load_model(path, model), path)
+    if preprocess is not None:
+        m.set_preprocess(preprocess)
+    return m
 
 
 class Model:
@@ -61,9 +83,25 @@ class Model:
         return "<featvis.Model %s from %s>" % (self.name, self.path)
 
     def layers(self, size=128):
-        """Every layer the model exposes, as Layer(name, channels, height, width) for a size x size input
+        """Every layer the model exposes, as Layer(name, channels, height, width, aliases) for a size x size input
         (what `featvis-cuda layers --size S` prints): model names, `_pre_relu` twins and aliases (mixed4a...)."""
         return [Layer(*t) for t in self._c.layers(int(size))]
+
+    @property
+    def preprocess(self):
+        """The input convention in use (Preprocess)."""
+        return _preprocess(self._c.preprocess())
+
+    def set_preprocess(self, preset=None, *, order=None, range=None, mean=None, std=None):
+        """Change the input convention as the command line's options do: a preset replaces it ("torchvision",
+        "caffe", "inception", "inception5h", "none"), then order ("rgb"/"bgr"), range (lo, hi), mean and std (three
+        numbers each, in the network's channel order) replace their parts. ValueError naming a bad value."""
+        base = _preprocess(_featvis.preprocess_preset(preset)) if preset is not None else self.preprocess
+        lo, hi = base.range if range is None else range
+        mean, std = base.mean if mean is None else mean, base.std if std is None else std
+        if len(tuple(mean)) != 3 or len(tuple(std)) != 3:
+            raise ValueError("mean and std: expected 3 numbers each (one per network channel)")
+        self._c.set_preprocess(base.order if order is None else order, lo, hi, tuple(mean), tuple(std))
 
     def layer_shape(self, layer, size=128):
         """(channels, height, width) of a layer (any name or alias) for a size x size input; ValueError if unknown."""
