@@ -2,14 +2,15 @@
 # With FV_FUZZ (clang): libFuzzer binaries, everything instrumented (CMakeLists.txt), run by tests/fuzz/run.sh.
 # Otherwise (any compiler): the same targets linked with tests/fuzz/driver.c, registered in ctest, where each
 # replays the generated seed corpus and the kept crash inputs (tests/fuzz/regressions/<name>/) once.
-set(FV_FUZZ_TARGETS caffe graphdef jobs objective npy png jpeg)
+set(FV_FUZZ_TARGETS caffe graphdef onnx jobs objective npy png jpeg)
 get_target_property(fv_app_sources fv_app SOURCES)
 if("host/app/journal.c" IN_LIST fv_app_sources) # the journal parser, once fv_app has it
   list(APPEND FV_FUZZ_TARGETS journal)
 endif()
 
 # The seed corpora: small valid files of every kind, written by the tests (ctest fixture fuzz_seeds) or run.sh.
-add_executable(make_fuzz_seeds tests/fuzz/seeds.c tests/fuzz/seeds_models.c tests/fuzz/seeds_images.c tests/tf_writer.c)
+add_executable(make_fuzz_seeds tests/fuzz/seeds.c tests/fuzz/seeds_models.c tests/fuzz/seeds_onnx.c tests/fuzz/seeds_images.c
+  tests/tf_writer.c tests/onnx_writer.c)
 target_include_directories(make_fuzz_seeds PRIVATE ${FV_INCLUDES} tests ${FV_GEN})
 target_compile_options(make_fuzz_seeds PRIVATE ${FV_C_WARNINGS})
 target_link_libraries(make_fuzz_seeds PRIVATE fv_models fv_io fv_core PkgConfig::PROTOBUFC PkgConfig::PNG PkgConfig::JPEG)

@@ -141,6 +141,7 @@ int main(int argc, char **argv)
     static const struct { const char *target; void (*make)(const char *); } all[] = {
         {"caffe", seeds_caffe}, {"graphdef", seeds_graphdef}, {"jobs", seeds_jobs},   {"objective", seeds_objective},
         {"npy", seeds_npy},     {"png", seeds_png},           {"jpeg", seeds_jpeg}, {"journal", seeds_journal},
+        {"onnx", seeds_onnx},
     };
     if (mkdir(argv[1], 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "make_fuzz_seeds: cannot create %s: %s\n", argv[1], strerror(errno));
@@ -156,6 +157,6 @@ int main(int argc, char **argv)
         }
         all[i].make(dir);
     }
-    printf("fuzz seeds written to %s/{caffe,graphdef,jobs,objective,npy,png,jpeg,journal}\n", argv[1]);
+    printf("fuzz seeds written to %s/{caffe,graphdef,onnx,jobs,objective,npy,png,jpeg,journal}\n", argv[1]);
     return 0;
 }
