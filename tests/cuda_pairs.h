@@ -1,8 +1,8 @@
-/* What the CPU-vs-CUDA suites (tests/test_cuda_parity.c, tests/test_cuda_edges.c) share: the CUDA instance of
- * the running test, opened in FP32 (TF32, the default on GPUs that have it, rounds every convolution operand
- * to a 10-bit mantissa and would not track the CPU), device copies followed by guard sentinels, and the
- * comparison that checks the guard, refuses NaN/Inf and reports the worst element. Include once per test file,
- * after criterion.h, inside #ifdef FV_HAVE_CUDA. */
+/* What the CPU-vs-CUDA suites (tests/test_cuda_parity.c, test_cuda_edges.c, test_cuda_onnx.c) share: the CUDA
+ * instance of the running test, opened in FP32 (TF32, the default on GPUs that have it, rounds every convolution
+ * operand to a 10-bit mantissa and would not track the CPU), device copies followed by guard sentinels, the
+ * comparison that checks the guard, refuses NaN/Inf and reports the worst element, and host/device tensor pairs.
+ * Include once per test file, after criterion.h, inside #ifdef FV_HAVE_CUDA. */
 #ifndef FV_TESTS_CUDA_PAIRS_H
 #define FV_TESTS_CUDA_PAIRS_H
 
@@ -76,6 +76,37 @@ static void expect_close(const char *what, float *d, const float *ref, size_t n,
               atol, rtol);
     free(h);
     fv_backend_free(G, d);
+}
+
+/* A tensor pair: host data and a device copy with the same view geometry (the suites comparing ops). */
+typedef struct pair {
+    float *h, *d;
+    size_t n;
+    fv_tensor th, td;
+} pair;
+
+static inline pair pair_mk(int n, int c, int h, int w, uint64_t seed, float lo, float hi)
+{
+    pair p;
+    p.n = (size_t)n * c * h * w;
+    p.h = rnd(p.n, seed, lo, hi);
+    p.d = dev(p.h, p.n);
+    p.th = fv_tensor_make(p.h, n, c, h, w);
+    p.td = fv_tensor_make(p.d, n, c, h, w);
+    return p;
+}
+
+/* The device data against the host's (expect_close, which frees the device copy); frees the host copy. */
+static inline void pair_check(const char *what, pair *p, double atol, double rtol)
+{
+    expect_close(what, p->d, p->h, p->n, atol, rtol);
+    free(p->h);
+}
+
+static inline void pair_drop(pair *p)
+{
+    fv_backend_free(G, p->d);
+    free(p->h);
 }
 
 #endif

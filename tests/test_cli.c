@@ -22,17 +22,7 @@
 
 /* Runs the CLI with `args` (shell words) and the environment assignments `env` (shell words, may be
  * ""), capturing stdout+stderr into out; returns the exit code. */
-static int run_env(const char *env, const char *args, char *out, size_t n)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", env, FV_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run_env(const char *env, const char *args, char *out, size_t n) { return fv_test_cli(env, args, out, n); }
 
 static int run(const char *args, char *out, size_t n) { return run_env("", args, out, n); }
 

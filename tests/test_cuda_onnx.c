@@ -16,35 +16,6 @@
 #ifdef FV_HAVE_CUDA
 #include "cuda_pairs.h"
 
-typedef struct pair {
-    float *h, *d;
-    size_t n;
-    fv_tensor th, td;
-} pair;
-
-static pair mk(int n, int c, int h, int w, uint64_t seed, float lo, float hi)
-{
-    pair p;
-    p.n = (size_t)n * c * h * w;
-    p.h = rnd(p.n, seed, lo, hi);
-    p.d = dev(p.h, p.n);
-    p.th = fv_tensor_make(p.h, n, c, h, w);
-    p.td = fv_tensor_make(p.d, n, c, h, w);
-    return p;
-}
-
-static void check(const char *what, pair *p, double atol, double rtol)
-{
-    expect_close(what, p->d, p->h, p->n, atol, rtol);
-    free(p->h);
-}
-
-static void drop(pair *p)
-{
-    fv_backend_free(G, p->d);
-    free(p->h);
-}
-
 static double maxabs(const float *x, size_t n)
 {
     double m = 0;
@@ -58,8 +29,8 @@ Test(cuda_onnx, act_every_kind, .fini = close_gpu)
     const fv_act_desc d[5] = {{FV_ACT_LEAKY, 0.1f, 0}, {FV_ACT_CLIP, -0.5f, 0.5f}, {FV_ACT_SIGMOID, 0, 0},
                               {FV_ACT_HARDSIGMOID, 0.2f, 0.5f}, {FV_ACT_HARDSWISH, 0, 0}};
     for (int k = 0; k < 5; k++) {
-        pair x = mk(3, 5, 6, 7, 30 + k, -6, 6), y = mk(3, 5, 6, 7, 40, -1, 1), dy = mk(3, 5, 6, 7, 41, -1, 1),
-             dx = mk(3, 5, 6, 7, 42, -1, 1);
+        pair x = pair_mk(3, 5, 6, 7, 30 + k, -6, 6), y = pair_mk(3, 5, 6, 7, 40, -1, 1), dy = pair_mk(3, 5, 6, 7, 41, -1, 1),
+             dx = pair_mk(3, 5, 6, 7, 42, -1, 1);
         cr_assert_eq(fv_act_fwd_cpu(&d[k], x.th, y.th), FV_OK);
         cr_assert_eq(fv_act_bwd_cpu(&d[k], x.th, dy.th, dx.th), FV_OK);
         cr_assert_eq(fv_act_fwd(G, &d[k], x.td, y.td), FV_OK, "%s", fv_last_error());
@@ -68,10 +39,10 @@ Test(cuda_onnx, act_every_kind, .fini = close_gpu)
         double tol = d[k].kind == FV_ACT_SIGMOID ? 1e-6 : 0;
         char what[64];
         snprintf(what, sizeof what, "act %d forward", (int)d[k].kind);
-        check(what, &y, tol, 0);
+        pair_check(what, &y, tol, 0);
         snprintf(what, sizeof what, "act %d backward", (int)d[k].kind);
-        check(what, &dx, tol, 0);
-        drop(&x), drop(&dy);
+        pair_check(what, &dx, tol, 0);
+        pair_drop(&x), pair_drop(&dy);
     }
 }
 
@@ -82,9 +53,9 @@ Test(cuda_onnx, binary_every_broadcast_both_gradients, .fini = close_gpu)
     for (int k = 0; k < 2; k++)
         for (int s = 0; s < 4; s++) {
             fv_binary_kind kind = k ? FV_BINARY_MUL : FV_BINARY_ADD;
-            pair a = mk(3, 4, 5, 6, 50, -2, 2), b = mk(3, shapes[s][0], shapes[s][1], shapes[s][2], 51 + s, -2, 2);
-            pair y = mk(3, 4, 5, 6, 55, -1, 1), dy = mk(3, 4, 5, 6, 56, -1, 1), da = mk(3, 4, 5, 6, 57, -1, 1);
-            pair db = mk(3, shapes[s][0], shapes[s][1], shapes[s][2], 58, -1, 1);
+            pair a = pair_mk(3, 4, 5, 6, 50, -2, 2), b = pair_mk(3, shapes[s][0], shapes[s][1], shapes[s][2], 51 + s, -2, 2);
+            pair y = pair_mk(3, 4, 5, 6, 55, -1, 1), dy = pair_mk(3, 4, 5, 6, 56, -1, 1), da = pair_mk(3, 4, 5, 6, 57, -1, 1);
+            pair db = pair_mk(3, shapes[s][0], shapes[s][1], shapes[s][2], 58, -1, 1);
             cr_assert_eq(fv_binary_fwd_cpu(kind, a.th, b.th, y.th), FV_OK);
             cr_assert_eq(fv_binary_bwd_cpu(kind, a.th, b.th, dy.th, da.th, db.th), FV_OK);
             cr_assert_eq(fv_binary_fwd(G, kind, a.td, b.td, y.td), FV_OK, "%s", fv_last_error());
@@ -92,10 +63,10 @@ Test(cuda_onnx, binary_every_broadcast_both_gradients, .fini = close_gpu)
             char what[96];
             snprintf(what, sizeof what, "binary %s b (%d,%d,%d)", k ? "mul" : "add", shapes[s][0], shapes[s][1],
                      shapes[s][2]);
-            check(what, &y, 0, 0);
-            check(what, &da, 0, 0);
-            check(what, &db, 0, 0);
-            drop(&a), drop(&b), drop(&dy);
+            pair_check(what, &y, 0, 0);
+            pair_check(what, &da, 0, 0);
+            pair_check(what, &db, 0, 0);
+            pair_drop(&a), pair_drop(&b), pair_drop(&dy);
         }
 }
 
@@ -103,8 +74,8 @@ Test(cuda_onnx, affine_pad_copy_on_slices, .fini = close_gpu)
 {
     require_gpu();
     /* affine with and without a shift; x and dx as channels [1, 4) of 6-channel buffers */
-    pair xb = mk(2, 6, 5, 7, 60, -2, 2), y = mk(2, 3, 5, 7, 61, -1, 1), dy = mk(2, 3, 5, 7, 62, -1, 1),
-         dxb = mk(2, 6, 5, 7, 63, -1, 1), sc = mk(1, 3, 1, 1, 64, -2, 2), sh = mk(1, 3, 1, 1, 65, -1, 1);
+    pair xb = pair_mk(2, 6, 5, 7, 60, -2, 2), y = pair_mk(2, 3, 5, 7, 61, -1, 1), dy = pair_mk(2, 3, 5, 7, 62, -1, 1),
+         dxb = pair_mk(2, 6, 5, 7, 63, -1, 1), sc = pair_mk(1, 3, 1, 1, 64, -2, 2), sh = pair_mk(1, 3, 1, 1, 65, -1, 1);
     fv_tensor xh = fv_tensor_slice(xb.th, 1, 3), xd = fv_tensor_slice(xb.td, 1, 3);
     fv_tensor dxh = fv_tensor_slice(dxb.th, 1, 3), dxd = fv_tensor_slice(dxb.td, 1, 3);
     for (int shift = 0; shift < 2; shift++) {
@@ -117,29 +88,29 @@ Test(cuda_onnx, affine_pad_copy_on_slices, .fini = close_gpu)
     }
     cr_assert_eq(fv_affine_bwd_cpu(dy.th, sc.h, dxh), FV_OK);
     cr_assert_eq(fv_affine_bwd(G, dy.td, sc.d, dxd), FV_OK, "%s", fv_last_error());
-    check("affine forward", &y, 0, 0);
-    check("affine backward (and the channels around the slice)", &dxb, 0, 0);
-    drop(&dy), drop(&sc), drop(&sh);
+    pair_check("affine forward", &y, 0, 0);
+    pair_check("affine backward (and the channels around the slice)", &dxb, 0, 0);
+    pair_drop(&dy), pair_drop(&sc), pair_drop(&sh);
     /* pad t2 l0 b1 r3 from a slice, and its backward into a slice */
     fv_window pads = {0};
     pads.pad_t = 2, pads.pad_b = 1, pads.pad_r = 3;
-    pair py = mk(2, 3, 8, 10, 66, -1, 1), pdy = mk(2, 3, 8, 10, 67, -1, 1), pdx = mk(2, 6, 5, 7, 68, -1, 1);
+    pair py = pair_mk(2, 3, 8, 10, 66, -1, 1), pdy = pair_mk(2, 3, 8, 10, 67, -1, 1), pdx = pair_mk(2, 6, 5, 7, 68, -1, 1);
     cr_assert_eq(fv_pad_fwd_cpu(&pads, -0.75f, xh, py.th), FV_OK);
     cr_assert_eq(fv_pad_fwd(G, &pads, -0.75f, xd, py.td), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_pad_bwd_cpu(&pads, pdy.th, fv_tensor_slice(pdx.th, 2, 3)), FV_OK);
     cr_assert_eq(fv_pad_bwd(G, &pads, pdy.td, fv_tensor_slice(pdx.td, 2, 3)), FV_OK, "%s", fv_last_error());
-    check("pad forward", &py, 0, 0);
-    check("pad backward", &pdx, 0, 0);
-    drop(&pdy);
+    pair_check("pad forward", &py, 0, 0);
+    pair_check("pad backward", &pdx, 0, 0);
+    pair_drop(&pdy);
     /* copy: flatten a slice, and add back into a slice */
-    pair cy = mk(2, 105, 1, 1, 69, -1, 1), cdx = mk(2, 6, 5, 7, 70, -1, 1);
+    pair cy = pair_mk(2, 105, 1, 1, 69, -1, 1), cdx = pair_mk(2, 6, 5, 7, 70, -1, 1);
     cr_assert_eq(fv_copy_fwd_cpu(xh, cy.th), FV_OK);
     cr_assert_eq(fv_copy_fwd(G, xd, cy.td), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_copy_bwd_cpu(cy.th, fv_tensor_slice(cdx.th, 3, 3)), FV_OK);
     cr_assert_eq(fv_copy_bwd(G, cy.td, fv_tensor_slice(cdx.td, 3, 3)), FV_OK, "%s", fv_last_error());
-    check("copy backward", &cdx, 0, 0);
-    check("copy forward", &cy, 0, 0);
-    drop(&xb);
+    pair_check("copy backward", &cdx, 0, 0);
+    pair_check("copy forward", &cy, 0, 0);
+    pair_drop(&xb);
 }
 
 typedef struct gconv {
@@ -164,9 +135,9 @@ Test(cuda_onnx, conv_groups_and_dilation, .fini = close_gpu)
         const int oh = fv_window_out(c->h, fv_conv_ext_h(&d), c->s, c->pt, c->pb);
         const int ow = fv_window_out(c->w, fv_conv_ext_w(&d), c->s, c->pl, c->pr);
         const size_t nw = (size_t)c->cout * (c->cin / c->g) * c->kh * c->kw;
-        pair x = mk(c->n, c->cin, c->h, c->w, 80 + i, -1, 1), y = mk(c->n, c->cout, oh, ow, 81, -1, 1);
-        pair dy = mk(c->n, c->cout, oh, ow, 82, -1, 1), dx = mk(c->n, c->cin, c->h, c->w, 83, -1, 1);
-        pair wt = mk(1, 1, 1, (int)nw, 84 + i, -1, 1), bias = mk(1, 1, 1, c->cout, 85, -1, 1);
+        pair x = pair_mk(c->n, c->cin, c->h, c->w, 80 + i, -1, 1), y = pair_mk(c->n, c->cout, oh, ow, 81, -1, 1);
+        pair dy = pair_mk(c->n, c->cout, oh, ow, 82, -1, 1), dx = pair_mk(c->n, c->cin, c->h, c->w, 83, -1, 1);
+        pair wt = pair_mk(1, 1, 1, (int)nw, 84 + i, -1, 1), bias = pair_mk(1, 1, 1, c->cout, 85, -1, 1);
         float *work = malloc(fv_conv2d_workspace_cpu(&d, c->n, c->h, c->w) * sizeof(float) + 4), *dwork = NULL;
         size_t dws = fv_conv2d_workspace(G, &d, c->n, c->h, c->w);
         cr_assert_eq(fv_backend_alloc(G, (void **)&dwork, (dws ? dws : 1) * sizeof(float)), FV_OK);
@@ -176,10 +147,10 @@ Test(cuda_onnx, conv_groups_and_dilation, .fini = close_gpu)
         cr_assert_eq(fv_conv2d_bwd_data(G, &d, dy.td, wt.d, dx.td, dwork), FV_OK, "case %zu: %s", i, fv_last_error());
         char what[64];
         snprintf(what, sizeof what, "conv case %zu forward", i);
-        check(what, &y, 1e-5 * maxabs(y.h, y.n), 0);
+        pair_check(what, &y, 1e-5 * maxabs(y.h, y.n), 0);
         snprintf(what, sizeof what, "conv case %zu backward", i);
-        check(what, &dx, 1e-5 * maxabs(dx.h, dx.n), 0);
-        drop(&x), drop(&dy), drop(&wt), drop(&bias);
+        pair_check(what, &dx, 1e-5 * maxabs(dx.h, dx.n), 0);
+        pair_drop(&x), pair_drop(&dy), pair_drop(&wt), pair_drop(&bias);
         free(work);
         fv_backend_free(G, dwork);
     }
@@ -195,15 +166,15 @@ Test(cuda_onnx, avg_pool_count_pad, .fini = close_gpu)
         const fv_pool_desc *d = &descs[k];
         int oh = fv_window_out(9, d->win.kh, d->win.sh, d->win.pad_t, d->win.pad_b);
         int ow = fv_window_out(8, d->win.kw, d->win.sw, d->win.pad_l, d->win.pad_r);
-        pair x = mk(2, 3, 9, 8, 90, -1, 1), y = mk(2, 3, oh, ow, 91, -1, 1), dy = mk(2, 3, oh, ow, 92, -1, 1),
-             dx = mk(2, 3, 9, 8, 93, -1, 1);
+        pair x = pair_mk(2, 3, 9, 8, 90, -1, 1), y = pair_mk(2, 3, oh, ow, 91, -1, 1), dy = pair_mk(2, 3, oh, ow, 92, -1, 1),
+             dx = pair_mk(2, 3, 9, 8, 93, -1, 1);
         cr_assert_eq(fv_pool_fwd_cpu(d, x.th, y.th), FV_OK);
         cr_assert_eq(fv_pool_bwd_cpu(d, x.th, y.th, dy.th, dx.th), FV_OK);
         cr_assert_eq(fv_pool_fwd(G, d, x.td, y.td), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_pool_bwd(G, d, x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
-        check("avg pool count_pad forward", &y, 0, 0);
-        check("avg pool count_pad backward", &dx, 0, 0);
-        drop(&x), drop(&dy);
+        pair_check("avg pool count_pad forward", &y, 0, 0);
+        pair_check("avg pool count_pad backward", &dx, 0, 0);
+        pair_drop(&x), pair_drop(&dy);
     }
 }
 

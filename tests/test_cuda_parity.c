@@ -138,35 +138,6 @@ Test(cuda_parity, conv_every_cudnn_algorithm, .fini = close_gpu)
 
 /* ---------- the other network ops ---------- */
 
-/* A tensor pair: host data and a device copy with the same view geometry. */
-typedef struct pair {
-    float *h, *d;
-    size_t n;
-    fv_tensor th, td;
-} pair;
-
-static pair mk(int n, int c, int h, int w, uint64_t seed, float lo, float hi)
-{
-    pair p;
-    p.n = (size_t)n * c * h * w;
-    p.h = rnd(p.n, seed, lo, hi);
-    p.d = dev(p.h, p.n);
-    p.th = fv_tensor_make(p.h, n, c, h, w);
-    p.td = fv_tensor_make(p.d, n, c, h, w);
-    return p;
-}
-
-static void check(const char *what, pair *p, double atol, double rtol)
-{
-    expect_close(what, p->d, p->h, p->n, atol, rtol);
-    free(p->h);
-}
-
-static void drop(pair *p)
-{
-    fv_backend_free(G, p->d);
-    free(p->h);
-}
 
 /* Elementwise and windowed ops compute the same float expressions: 1e-6 relative covers libm vs CUDA
  * math (expf, powf) and fused multiply-adds. */
@@ -176,8 +147,8 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
     /* ReLU, plain and redirected: image 0 all negative (redirects), image 1 mixed, image 2 negative but for
      * exact zeros (x >= 0 there, so the image is live and does not redirect, though relu'(0) = 0). */
     for (int redirect = 0; redirect < 2; redirect++) {
-        pair x = mk(3, 6, 5, 7, 10, -1, 1), y = mk(3, 6, 5, 7, 11, -1, 1), dy = mk(3, 6, 5, 7, 12, -1, 1),
-             dx = mk(3, 6, 5, 7, 13, -1, 1);
+        pair x = pair_mk(3, 6, 5, 7, 10, -1, 1), y = pair_mk(3, 6, 5, 7, 11, -1, 1), dy = pair_mk(3, 6, 5, 7, 12, -1, 1),
+             dx = pair_mk(3, 6, 5, 7, 13, -1, 1);
         const size_t per = x.n / 3;
         for (size_t i = 0; i < per; i++) x.h[i] = -fabsf(x.h[i]) - 0.01f;
         for (size_t i = 2 * per; i < x.n; i++) x.h[i] = i % 7 ? -fabsf(x.h[i]) - 0.01f : 0.0f;
@@ -186,9 +157,9 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
         cr_assert_eq(fv_relu_bwd_cpu(x.th, dy.th, dx.th, redirect), FV_OK);
         cr_assert_eq(fv_relu_fwd(G, x.td, y.td), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_relu_bwd(G, x.td, dy.td, dx.td, redirect), FV_OK, "%s", fv_last_error());
-        check("relu forward", &y, 0, 0);
-        check("relu backward", &dx, 0, 0);
-        drop(&x), drop(&dy);
+        pair_check("relu forward", &y, 0, 0);
+        pair_check("relu backward", &dx, 0, 0);
+        pair_drop(&x), pair_drop(&dy);
     }
     /* Pooling: Caffe ceil (extra bottom/right pad) and TF SAME, max and average. */
     const fv_window wins[] = {{3, 3, 2, 2, 0, 0, 1, 1}, {3, 3, 1, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 0, 0, 1, 1},
@@ -197,53 +168,53 @@ Test(cuda_parity, relu_pool_lrn_softmax_fc, .fini = close_gpu)
         for (int kind = 0; kind < 2; kind++) {
             fv_pool_desc d = {wins[k], kind ? FV_POOL_AVG : FV_POOL_MAX, 0, 0, 0};
             int H = k == 3 ? 7 : 14, oh = fv_window_out(H, d.win.kh, d.win.sh, d.win.pad_t, d.win.pad_b);
-            pair x = mk(2, 5, H, H, 20, -1, 1), y = mk(2, 5, oh, oh, 21, -1, 1), dy = mk(2, 5, oh, oh, 22, -1, 1),
-                 dx = mk(2, 5, H, H, 23, -1, 1);
+            pair x = pair_mk(2, 5, H, H, 20, -1, 1), y = pair_mk(2, 5, oh, oh, 21, -1, 1), dy = pair_mk(2, 5, oh, oh, 22, -1, 1),
+                 dx = pair_mk(2, 5, H, H, 23, -1, 1);
             cr_assert_eq(fv_pool_fwd_cpu(&d, x.th, y.th), FV_OK);
             cr_assert_eq(fv_pool_bwd_cpu(&d, x.th, y.th, dy.th, dx.th), FV_OK);
             cr_assert_eq(fv_pool_fwd(G, &d, x.td, y.td), FV_OK, "%s", fv_last_error());
             cr_assert_eq(fv_pool_bwd(G, &d, x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
-            check("pool forward", &y, 1e-6, 1e-6);
-            check("pool backward", &dx, 1e-6, 1e-6);
-            drop(&x), drop(&dy);
+            pair_check("pool forward", &y, 1e-6, 1e-6);
+            pair_check("pool backward", &dx, 1e-6, 1e-6);
+            pair_drop(&x), pair_drop(&dy);
         }
     /* LRN: Caffe (5, 1e-4/5, 0.75, 1) and inception5h-like (9, 1e-4, 0.5, 1), inputs at activation scale. */
     const fv_lrn_desc lrns[] = {{5, 1e-4f / 5, 0.75f, 1.0f}, {9, 1e-4f, 0.5f, 1.0f}};
     for (int k = 0; k < 2; k++) {
-        pair x = mk(2, 12, 6, 6, 30, -40, 40), y = mk(2, 12, 6, 6, 31, -1, 1), dy = mk(2, 12, 6, 6, 32, -1, 1),
-             dx = mk(2, 12, 6, 6, 33, -1, 1);
+        pair x = pair_mk(2, 12, 6, 6, 30, -40, 40), y = pair_mk(2, 12, 6, 6, 31, -1, 1), dy = pair_mk(2, 12, 6, 6, 32, -1, 1),
+             dx = pair_mk(2, 12, 6, 6, 33, -1, 1);
         cr_assert_eq(fv_lrn_fwd_cpu(&lrns[k], x.th, y.th), FV_OK);
         cr_assert_eq(fv_lrn_bwd_cpu(&lrns[k], x.th, y.th, dy.th, dx.th), FV_OK);
         cr_assert_eq(fv_lrn_fwd(G, &lrns[k], x.td, y.td), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_lrn_bwd(G, &lrns[k], x.td, y.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
-        check("lrn forward", &y, 1e-5, 1e-5);
-        check("lrn backward", &dx, 1e-5, 1e-5);
-        drop(&x), drop(&dy);
+        pair_check("lrn forward", &y, 1e-5, 1e-5);
+        pair_check("lrn backward", &dx, 1e-5, 1e-5);
+        pair_drop(&x), pair_drop(&dy);
     }
     /* Softmax over 1000 classes and the FC layer (1024 -> 1000, cuBLAS). */
     {
-        pair x = mk(3, 1000, 1, 1, 40, -5, 5), y = mk(3, 1000, 1, 1, 41, 0, 1), dy = mk(3, 1000, 1, 1, 42, -1, 1),
-             dx = mk(3, 1000, 1, 1, 43, -1, 1);
+        pair x = pair_mk(3, 1000, 1, 1, 40, -5, 5), y = pair_mk(3, 1000, 1, 1, 41, 0, 1), dy = pair_mk(3, 1000, 1, 1, 42, -1, 1),
+             dx = pair_mk(3, 1000, 1, 1, 43, -1, 1);
         cr_assert_eq(fv_softmax_fwd_cpu(x.th, y.th), FV_OK);
         cr_assert_eq(fv_softmax_bwd_cpu(y.th, dy.th, dx.th), FV_OK);
         cr_assert_eq(fv_softmax_fwd(G, x.td, y.td), FV_OK, "%s", fv_last_error());
-        pair yb = mk(3, 1000, 1, 1, 41, 0, 1); /* backward from the CPU's y, so only the backward differs */
+        pair yb = pair_mk(3, 1000, 1, 1, 41, 0, 1); /* backward from the CPU's y, so only the backward differs */
         cr_assert_eq(fv_backend_upload(G, yb.d, y.h, y.n * sizeof(float)), FV_OK);
         cr_assert_eq(fv_softmax_bwd(G, yb.td, dy.td, dx.td), FV_OK, "%s", fv_last_error());
-        check("softmax forward", &y, 1e-7, 1e-5);
-        check("softmax backward", &dx, 1e-6, 1e-5);
-        drop(&x), drop(&dy), drop(&yb);
-        pair fx = mk(3, 1024, 1, 1, 44, 0, 2), fy = mk(3, 1000, 1, 1, 45, -1, 1), fdy = mk(3, 1000, 1, 1, 46, -1, 1),
-             fdx = mk(3, 1024, 1, 1, 47, -1, 1);
+        pair_check("softmax forward", &y, 1e-7, 1e-5);
+        pair_check("softmax backward", &dx, 1e-6, 1e-5);
+        pair_drop(&x), pair_drop(&dy), pair_drop(&yb);
+        pair fx = pair_mk(3, 1024, 1, 1, 44, 0, 2), fy = pair_mk(3, 1000, 1, 1, 45, -1, 1), fdy = pair_mk(3, 1000, 1, 1, 46, -1, 1),
+             fdx = pair_mk(3, 1024, 1, 1, 47, -1, 1);
         float *w = rnd(1000 * 1024, 48, -0.05f, 0.05f), *b = rnd(1000, 49, -1, 1);
         float *gw = dev(w, 1000 * 1024), *gb = dev(b, 1000);
         cr_assert_eq(fv_fc_fwd_cpu(fx.th, w, b, 1000, fy.th), FV_OK);
         cr_assert_eq(fv_fc_bwd_cpu(fdy.th, w, fdx.th), FV_OK);
         cr_assert_eq(fv_fc_fwd(G, fx.td, gw, gb, 1000, fy.td), FV_OK, "%s", fv_last_error());
         cr_assert_eq(fv_fc_bwd(G, fdy.td, gw, fdx.td), FV_OK, "%s", fv_last_error());
-        check("fc forward", &fy, 1e-5, 1e-5); /* sums of 1024 products */
-        check("fc backward", &fdx, 1e-5, 1e-5);
-        drop(&fx), drop(&fdy);
+        pair_check("fc forward", &fy, 1e-5, 1e-5); /* sums of 1024 products */
+        pair_check("fc backward", &fdx, 1e-5, 1e-5);
+        pair_drop(&fx), pair_drop(&fdy);
         fv_backend_free(G, gw), fv_backend_free(G, gb);
         free(w), free(b);
     }
@@ -359,7 +330,7 @@ Test(cuda_parity, spectrum_colour_resample_preprocess_adam, .fini = close_gpu)
 Test(cuda_parity, objectives_and_diversity, .fini = close_gpu)
 {
     require_gpu();
-    pair a = mk(4, 16, 7, 7, 80, -1, 2), da = mk(4, 16, 7, 7, 81, -1, 1);
+    pair a = pair_mk(4, 16, 7, 7, 80, -1, 2), da = pair_mk(4, 16, 7, 7, 81, -1, 1);
     float *dir = rnd(16, 82, -1, 1), *gdir = dev(dir, 16);
     fv_obj_term tc[5] = {{FV_OBJ_CHANNEL, 0, 3, 0, 0, 1.0f, NULL}, {FV_OBJ_NEURON, 1, 5, 3, 2, -2.0f, NULL},
                          {FV_OBJ_DEEPDREAM, 2, 0, 0, 0, 1.0f, NULL}, {FV_OBJ_DIRECTION, 3, 0, 0, 0, 0.5f, dir},
@@ -373,18 +344,18 @@ Test(cuda_parity, objectives_and_diversity, .fini = close_gpu)
     cr_assert_eq(fv_objective_fwd(G, tg, 5, a.td, vg), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_objective_bwd(G, tg, 5, a.td, da.td), FV_OK, "%s", fv_last_error());
     for (int i = 0; i < 5; i++) cr_assert(fabsf(vc[i] - vg[i]) <= 1e-5f * (1 + fabsf(vc[i])), "term %d: cpu %g gpu %g", i, vc[i], vg[i]);
-    check("objective gradients", &da, 1e-6, 1e-5);
+    pair_check("objective gradients", &da, 1e-6, 1e-5);
     float *wc = malloc(fv_diversity_workspace_cpu(16, 4) * sizeof(float));
     float *wg = dev(NULL, fv_diversity_workspace(G, 16, 4));
-    pair d2 = mk(4, 16, 7, 7, 83, -1, 1);
+    pair d2 = pair_mk(4, 16, 7, 7, 83, -1, 1);
     float dc, dg;
     cr_assert_eq(fv_diversity_fwd_cpu(a.th, 0, 4, &dc, wc), FV_OK);
     cr_assert_eq(fv_diversity_bwd_cpu(a.th, 0, 4, -100.0f, d2.th, wc), FV_OK);
     cr_assert_eq(fv_diversity_fwd(G, a.td, 0, 4, &dg, wg), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_diversity_bwd(G, a.td, 0, 4, -100.0f, d2.td, wg), FV_OK, "%s", fv_last_error());
     cr_assert(fabsf(dc - dg) <= 1e-5f * fabsf(dc), "diversity cpu %g gpu %g", dc, dg);
-    check("diversity gradient", &d2, 1e-5 * maxabs(d2.h, d2.n), 1e-4);
-    drop(&a);
+    pair_check("diversity gradient", &d2, 1e-5 * maxabs(d2.h, d2.n), 1e-4);
+    pair_drop(&a);
     fv_backend_free(G, gdir), fv_backend_free(G, wg);
     free(dir), free(wc);
 }
@@ -407,15 +378,15 @@ Test(cuda_parity, penalties_alignment_lowres, .fini = close_gpu)
     fv_backend_free(G, grgb);
     free(rgb), free(d);
 
-    pair a = mk(5, 8, 6, 6, 92, -1, 1), da = mk(5, 8, 6, 6, 93, -1, 1);
+    pair a = pair_mk(5, 8, 6, 6, 92, -1, 1), da = pair_mk(5, 8, 6, 6, 93, -1, 1);
     float ac, ag;
     cr_assert_eq(fv_alignment_fwd_cpu(a.th, 0, 5, 2.0f, &ac), FV_OK);
     cr_assert_eq(fv_alignment_bwd_cpu(a.th, 0, 5, 2.0f, 0.1f, da.th), FV_OK);
     cr_assert_eq(fv_alignment_fwd(G, a.td, 0, 5, 2.0f, &ag), FV_OK, "%s", fv_last_error());
     cr_assert_eq(fv_alignment_bwd(G, a.td, 0, 5, 2.0f, 0.1f, da.td), FV_OK, "%s", fv_last_error());
     cr_assert(fabsf(ac - ag) <= 1e-5f * fabsf(ac), "alignment cpu %g gpu %g", ac, ag);
-    check("alignment gradient", &da, 1e-7, 1e-5);
-    drop(&a);
+    pair_check("alignment gradient", &da, 1e-7, 1e-5);
+    pair_drop(&a);
 
     const int nb = 2, c = 3, lh = 5, lw = 4, nf = 6, oh = 32, ow = 32;
     const size_t nl = (size_t)nb * c * lh * lw, no = (size_t)nf * c * oh * ow;

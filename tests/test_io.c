@@ -851,18 +851,6 @@ Test(limits, jpeg_frame_larger_than_the_file_or_the_cap)
     remove(path);
 }
 
-/* Virtual memory high-water mark of this process, from /proc (kB). */
-static long vm_peak_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmPeak: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
 /* The shape's product is checked against size_t and against the file before any allocation; a pipe (unknown
  * size) is read in growing pieces, so 40 bytes claiming a billion floats never reserve 4 GB. */
 Test(limits, npy_shape_overflow_truncation_and_pipes)
@@ -883,9 +871,9 @@ Test(limits, npy_shape_overflow_truncation_and_pipes)
         write_npy_raw(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", zero, 40, NULL);
         _exit(0);
     }
-    long before = vm_peak_kb();
+    long before = fv_test_vm_peak_kb();
     expect_bad_npy(path, FV_ERR_FORMAT, "truncated .npy data");
-    long grown = vm_peak_kb() - before;
+    long grown = fv_test_vm_peak_kb() - before;
     cr_assert_lt(grown, 1L << 20, "reading 40 bytes from a pipe raised the peak of virtual memory by %ld kB", grown);
     int status;
     waitpid(child, &status, 0);

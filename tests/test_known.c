@@ -430,17 +430,7 @@ Test(known, a_nan_in_the_real_caffemodel_fails_the_model_load)
 
 /* ---------- --verbose ---------- */
 
-static int run(const char *args, char *out, size_t n)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", FV_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run(const char *args, char *out, size_t n) { return fv_test_cli("", args, out, n); }
 
 Test(known, verbose_prints_the_sha256_of_the_file_loaded)
 {

@@ -108,17 +108,7 @@ Test(preprocess, model_own_and_set)
 
 /* ---------- the command line ---------- */
 
-static int run(const char *args, char *out, size_t n)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", FV_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run(const char *args, char *out, size_t n) { return fv_test_cli("", args, out, n); }
 
 static float *activations(const char *extra, const char *npy, size_t *count)
 {

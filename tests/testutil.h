@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -62,5 +63,35 @@ static inline void fv_test_fill(float *x, size_t n, uint64_t seed, float lo, flo
 {
     for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)fv_rng_uniform(seed, i);
 }
+
+/* This process's virtual memory high-water mark (VmPeak, kB), or -1 where /proc does not say. */
+static inline long fv_test_vm_peak_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmPeak: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+#ifdef FV_BINARY
+/* featvis-cuda (FV_BINARY) with the environment assignments env (shell words, may be "") and args (shell words):
+ * stdout and stderr into out (n bytes); returns its exit code, or -1 when it did not run or exit. */
+static inline int fv_test_cli(const char *env, const char *args, char *out, size_t n)
+{
+    char cmd[8192];
+    out[0] = 0;
+    int len = snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", env, FV_BINARY, args);
+    if (len < 0 || (size_t)len >= sizeof cmd) return -1; /* a command line that long is a test's mistake */
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+#endif
 
 #endif

@@ -16,21 +16,10 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "testutil.h"
 
 static int verbose;
 static long vm_limit_kb = 512L << 10;
-
-/* The peak of virtual memory so far (VmPeak, kB), or -1 where /proc does not say. */
-static long vm_peak_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmPeak: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
 
 static int run_file(const char *path)
 {
@@ -60,9 +49,9 @@ static int run_file(const char *path)
     if (!exact) abort();
     memcpy(exact, buf, n);
     free(buf);
-    long before = vm_peak_kb();
+    long before = fv_test_vm_peak_kb();
     LLVMFuzzerTestOneInput(exact, n);
-    long after = vm_peak_kb();
+    long after = fv_test_vm_peak_kb();
     free(exact);
     if (before >= 0 && after - before > vm_limit_kb) {
         fprintf(stderr, "%s: this input raised the peak of virtual memory by %ld MiB (limit %ld MiB)\n", path,
