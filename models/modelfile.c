@@ -1,8 +1,6 @@
 /* A loaded model file (modelfile.h): lookup of a layer by name and teardown. The loaders fill it. */
 #include "modelfile.h"
 
-#include "onnx.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +18,6 @@ void fv_modelfile_free(fv_modelfile *mf)
     for (int i = 0; i < mf->nlayers; i++)
         for (int j = 0; j < 2; j++) free(mf->layers[i].blobs[j].data);
     free(mf->layers);
-    fv_onnx_free(mf->onnx);
+    if (mf->onnx && mf->free_onnx) mf->free_onnx(mf->onnx);
     free(mf);
 }

@@ -86,6 +86,7 @@ typedef struct fv_modelfile {
     fv_mf_layer *layers;
     char sha256[65];     /* SHA-256 of the whole file, lowercase hex (models/known.c) */
     struct fv_onnx_file *onnx; /* FV_MF_ONNX only (onnx.h) */
+    void (*free_onnx)(struct fv_onnx_file *); /* how fv_modelfile_free releases onnx: its loader's (fv_onnx_free) */
 } fv_modelfile;
 
 /* Read a .caffemodel (either encoding), a GraphDef .pb or an ONNX model, deciding by content (and extension as a hint).

@@ -231,6 +231,7 @@ fv_status fv_onnx_load(const char *path, const uint8_t *buf, size_t len, fv_mode
     }
     f->pb = pb;
     mf->onnx = f;
+    mf->free_onnx = fv_onnx_free;
     mf->format = FV_MF_ONNX;
     snprintf(mf->path, sizeof mf->path, "%s", path);
     fv_status st = FV_OK;

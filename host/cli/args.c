@@ -152,14 +152,6 @@ int cli_find_command(const cli_argv *a, int *batch)
 
 /* ---------- numbers ---------- */
 
-int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "featvis-cuda: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see featvis-cuda --help)\n");
-    return 2;
-}
-
 int cli_int(const char *opt, const char *s, long lo, long hi, long *out)
 {
     char *end;

@@ -1,4 +1,5 @@
-/* The help text of featvis-cuda (--help on stdout; with no command, on stderr). */
+/* The help text of featvis-cuda (--help on stdout; with no command, on stderr), and the one-line usage error
+ * every option parser ends with. */
 #include "args.h"
 
 static const char *USAGE =
@@ -84,3 +85,12 @@ static const char *USAGE =
     "  -v, --verbose (also logs the model file's SHA-256 and cuDNN algorithm choices)   -h, --help   --version\n";
 
 void cli_usage(FILE *f) { fputs(USAGE, f); }
+
+int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "featvis-cuda: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see featvis-cuda --help)\n");
+    return 2;
+}
+

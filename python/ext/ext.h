@@ -1,7 +1,7 @@
 /* The Python extension featvis._featvis over the C library (include/featvis/featvis.h and host/app): what its
- * files share. module.c: the module, errors, models, backends; images.c: images and labels; render.c: render
- * options, progress and Ctrl-C, render and interpolate, writing PNGs as the command line does; batch.c: resumable
- * batch runs.
+ * files share. module.c: the module; errors.c: library statuses as exceptions; model.c: models and backends;
+ * options.c: render options; images.c: images and labels; render.c: progress and Ctrl-C, render and interpolate,
+ * writing PNGs as the command line does; batch.c: resumable batch runs.
  * The Python layer (python/src/featvis/) turns numpy arrays into planar float32 buffers and back. */
 #ifndef FVPY_EXT_H
 #define FVPY_EXT_H
@@ -43,6 +43,13 @@ PyObject *fvpy_raise_text(fv_status st, const char *msg, const char *more);
  * it (a progress callback calling back into its own model). */
 int fvpy_model_enter(fvpy_model *m);
 void fvpy_model_leave(fvpy_model *m);
+
+/* The module functions of model.c: load_model(path, kind) -> Model, default_weights(), probe(cuda),
+ * preprocess_preset(name). */
+PyObject *fvpy_load_model(PyObject *self, PyObject *args);
+PyObject *fvpy_default_weights(PyObject *self, PyObject *noargs);
+PyObject *fvpy_probe(PyObject *self, PyObject *args);
+PyObject *fvpy_preprocess_preset(PyObject *self, PyObject *args);
 
 /* A planar float32 image (a C-contiguous buffer of shape (3, h, w)) viewed as an fv_image, no copy; release
  * the view with PyBuffer_Release. 0, or -1 with TypeError/ValueError. */
