@@ -3,7 +3,7 @@
 first channel of mixed3b and mixed4a at 64 px, 96 steps, CPU) where every image must develop. On post-ReLU
 tensors (the old default, still there as --post-relu) negative images stay flat grey (pixel sd 0.003,
 objective 0 -> 0) and diversity members die; on the pre-ReLU tensors Lucid's notebooks use, none may.
-Checks per image: pixel standard deviation above 0.03 (read from the PNG with this script's own decoder),
+Checks per image: pixel standard deviation above 0.03 (read from the PNG with Pillow),
 objective_last > objective_first; per diversity group: its diversity value recorded and falling.
 --post-relu runs the same check on the post-ReLU appendix, where it must find failures (the proof that the
 check can fail): it then exits 0 only if the run completed and some image failed to develop.
@@ -11,58 +11,18 @@ Prints one line per image and 'N passed, M failed'; exits non-zero on any failur
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 
 
 def read_png_rgb8(path):
-    """8-bit RGB (colour type 2), non-interlaced PNG -> (h, w, 3) floats in [0, 1]; stdlib + numpy only."""
-    data = open(path, "rb").read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("%s: not a PNG" % path)
-    pos, idat, w = 8, b"", 0
-    while pos < len(data):
-        n, tag = struct.unpack(">I", data[pos:pos + 4])[0], data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + n]
-        pos += 12 + n
-        if tag == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or ctype != 2 or interlace:
-                raise ValueError("%s: expected 8-bit RGB, non-interlaced" % path)
-        elif tag == b"IDAT":
-            idat += body
-    raw, stride = zlib.decompress(idat), w * 3
-    prev = np.zeros(stride, np.int64)
-    rows = []
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int64)
-        cur = np.zeros(stride, np.int64)
-        for x in range(stride):
-            a = cur[x - 3] if x >= 3 else 0
-            b = prev[x]
-            c = prev[x - 3] if x >= 3 else 0
-            if f == 0:
-                pred = 0
-            elif f == 1:
-                pred = a
-            elif f == 2:
-                pred = b
-            elif f == 3:
-                pred = (a + b) // 2
-            else:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            cur[x] = (line[x] + pred) & 255
-        rows.append(cur)
-        prev = cur
-    return np.array(rows, np.float64).reshape(h, w, 3) / 255.0
+    """An 8-bit RGB PNG -> (h, w, 3) floats in [0, 1] (Pillow: python3-pil)."""
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
 
 
 def main():

@@ -154,44 +154,10 @@ def check(binary, caffemodel, onnx_path, tol):
 
 
 def png_pixels(path):
-    """The 8-bit pixels of an RGB PNG written by featvis-cuda (8-bit, no interlace), any filter type."""
-    import struct
-    import zlib
-    data = open(path, "rb").read()
-    pos, idat, w, h = 8, b"", None, None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw, stride, bpp = zlib.decompress(idat), w * 3, 3
-    out = np.zeros((h, stride), np.uint8)
-    prev = np.zeros(stride, np.int32)
-    for y in range(h):
-        f, line = raw[y * (stride + 1)], np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
-        cur = np.zeros(stride, np.int32)
-        for i in range(stride):
-            a = cur[i - bpp] if i >= bpp else 0
-            c = prev[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            if f == 0:
-                pred = 0
-            elif f == 1:
-                pred = a
-            elif f == 2:
-                pred = b
-            elif f == 3:
-                pred = (a + b) // 2
-            else:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            cur[i] = (line[i] + pred) & 255
-        out[y], prev = cur, cur
-    return out.reshape(h, w, 3)
+    """The 8-bit pixels of an RGB PNG written by featvis-cuda, (h, w, 3) uint8 (Pillow)."""
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def main():

@@ -6,7 +6,7 @@ set -euo pipefail
 build=${1:?usage: setup_venv.sh BUILD_DIR}
 venv="$build/onnx-venv"
 stamp="$venv/.featvis-onnx-ok"
-want="onnx onnxruntime numpy"
+want="onnx onnxruntime numpy Pillow"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$venv/bin/python" -c 'import onnx, onnxruntime, numpy' 2>/dev/null; then
     echo "$venv/bin/python"
     exit 0
