@@ -2,8 +2,6 @@
  * initializer and Constant converted), whatever it accepts built into a network (fv_onnx_build: the graph's
  * order, each operator's attributes and shapes) and sized at two input sizes, as fv_model_load does with a
  * user's .onnx file. */
-#include <stdlib.h>
-
 #include "fuzz.h"
 #include "models/modelfile.h"
 #include "models/onnx.h"
@@ -18,16 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(mf && mf->onnx, "an accepted file has no ONNX graph");
     fv_net net;
     int nclasses = 0;
-    if (fv_onnx_build(mf, &net, &nclasses) == FV_OK) {
-        FUZZ_CHECK(net.ntensors > 0 && nclasses >= 0, "built a net with %d tensors, %d classes", net.ntensors, nclasses);
-        int *hs = malloc(sizeof(int) * (size_t)net.ntensors), *ws = malloc(sizeof(int) * (size_t)net.ntensors);
-        FUZZ_CHECK(hs && ws, "out of memory");
-        static const int sizes[2] = {224, 17};
-        for (int i = 0; i < 2; i++) fv_net_shapes(&net, sizes[i], sizes[i], hs, ws);
-        free(hs);
-        free(ws);
-        fv_net_free(&net);
-    }
+    if (fv_onnx_build(mf, &net, &nclasses) == FV_OK) fuzz_size_net(&net, nclasses);
     fv_modelfile_free(mf);
     return 0;
 }

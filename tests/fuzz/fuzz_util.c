@@ -66,12 +66,17 @@ void fuzz_build_net(const fv_modelfile *mf, fv_model_kind kind)
     fv_net net;
     int nclasses = 0;
     if (fv_inception_build(mf, kind, &net, &nclasses) != FV_OK) return;
-    FUZZ_CHECK(net.ntensors > 0 && nclasses >= 0, "built a net with %d tensors, %d classes", net.ntensors, nclasses);
-    int *hs = malloc(sizeof(int) * (size_t)net.ntensors), *ws = malloc(sizeof(int) * (size_t)net.ntensors);
+    fuzz_size_net(&net, nclasses);
+}
+
+void fuzz_size_net(fv_net *net, int nclasses)
+{
+    FUZZ_CHECK(net->ntensors > 0 && nclasses >= 0, "built a net with %d tensors, %d classes", net->ntensors, nclasses);
+    int *hs = malloc(sizeof(int) * (size_t)net->ntensors), *ws = malloc(sizeof(int) * (size_t)net->ntensors);
     FUZZ_CHECK(hs && ws, "out of memory");
     static const int sizes[2] = {224, 17};
-    for (int i = 0; i < 2; i++) fv_net_shapes(&net, sizes[i], sizes[i], hs, ws);
+    for (int i = 0; i < 2; i++) fv_net_shapes(net, sizes[i], sizes[i], hs, ws);
     free(hs);
     free(ws);
-    fv_net_free(&net);
+    fv_net_free(net);
 }
