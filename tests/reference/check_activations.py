@@ -6,27 +6,18 @@ the .caffemodel our loader reads) against `featvis-cuda activations` on images t
 < 1e-4 for every layer and image. Prints one line per comparison and a closing 'N passed, M failed'."""
 import argparse
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
 def write_png(path, rgb):
-    """8-bit RGB PNG with the standard library only (rgb: H x W x 3 uint8)."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    """8-bit RGB PNG (rgb: H x W x 3 uint8), with Pillow."""
+    from PIL import Image
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(path)
 
 
 def read_npy(path):
