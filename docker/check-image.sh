@@ -3,8 +3,8 @@
 #  1. docker/check_static.py: CMake's required packages are in docker/packages.txt; the image's weights path
 #     agrees with models/fetch_weights.sh; docker/README.md, the Kubernetes Jobs and the Slurm script share one
 #     command line.
-#  2. Two clean Debian 12 root file systems (mmdebstrap --variant=apt, Debian's packages only) stand in for the
-#     nvidia/cuda base images: the host's CUDA toolkit (cuDNN included) bind-mounted read-only into the build
+#  2. Two clean root file systems of Debian 12 (or, FV_CHECK_DISTRO=ubuntu, the base images' own Ubuntu 24.04;
+#     mmdebstrap --variant=apt, the distribution's packages only) stand in for the nvidia/cuda base images: the host's CUDA toolkit (cuDNN included) bind-mounted read-only into the build
 #     root as the devel image's /usr/local/cuda, its libraries alone into the runtime root as the runtime
 #     image's. Then this script runs the Dockerfile itself, instruction by instruction (ARG, ENV, SHELL,
 #     WORKDIR, COPY from the context or --from=build, RUN under the Dockerfile's SHELL): the build groups of
@@ -14,15 +14,16 @@
 #  3. As the container's entry point (the Dockerfile's ENV, WORKDIR and ENTRYPOINT, user 1000:1000, your folder
 #     at /work): ldd has no "not found", `featvis-cuda --version`, one 64 px render with --backend cpu, and the
 #     docker README's `--batch /work/channels.txt -o /work/out` of a two-line job file, then `gallery /work/out`.
-# NOT proven: the nvidia/cuda base images themselves (Ubuntu 24.04, their CUDA and cuDNN packages, their
-# package names: Debian 12 stands in), a real GPU or driver (the renders run on the CPU), Docker's own
+# NOT proven: the nvidia/cuda base images themselves (their CUDA and cuDNN packages; by default also Ubuntu
+# 24.04 and its package names: Debian 12 stands in unless FV_CHECK_DISTRO=ubuntu), a real GPU or driver (the renders run on the CPU), Docker's own
 # behaviour (layers, .dockerignore as BuildKit reads it, --gpus), and by default the Dockerfile's default
 # CUDA_ARCHS: the check compiles for sm_90 only (FV_CHECK_CUDA_ARCHS=dockerfile: its 80;90, about twice as long).
 #
-# Environment: FV_IMAGE_CHECK=run (default) | optional (a missing prerequisite: root, the Debian mirror, the CUDA
+# Environment: FV_IMAGE_CHECK=run (default) | optional (a missing prerequisite: root, the mirror, the CUDA
 # toolkit, the shared weights, disk, is a loud skip, exit 0, instead of exit 3) | skip (do nothing, say so);
-# FV_CHECK_CUDA_ARCHS (default 90); FV_CHECK_CUDA (default /usr/local/cuda); FV_CHECK_MIRROR (default the
-# host's /etc/apt/sources.list.d/debian.sources, else http://deb.debian.org/debian); FV_CHECK_DIR (where the
+# FV_CHECK_DISTRO=debian (default) | ubuntu; FV_CHECK_CUDA_ARCHS (default 90); FV_CHECK_CUDA (default
+# /usr/local/cuda); FV_CHECK_MIRROR (Debian: the host's /etc/apt/sources.list.d/debian.sources, else
+# http://deb.debian.org/debian; Ubuntu: http://archive.ubuntu.com/ubuntu); FV_CHECK_DIR (where the
 # roots go, default /tmp); FV_CHECK_KEEP=1 keeps them (unmounted); FV_SHARED_DIR (default ../shared).
 # Exit: 0 the image checks out; 1 it does not (one FAILED line says where); 3 could not check (one line says what
 # is missing); 2 bad usage.
@@ -39,7 +40,7 @@ cannot() {
   say "COULD NOT CHECK the docker image: could not $* (FV_IMAGE_CHECK=optional makes this a skip)"; exit 3
 }
 not_proven() {
-  say "not proven here: the nvidia/cuda base images themselves (Ubuntu 24.04 and NVIDIA's packages; Debian 12"
+  say "not proven here: the nvidia/cuda base images themselves (NVIDIA's packages; ${distro_name:-Debian 12}"
   say "  and the host's CUDA toolkit stood in), a real GPU (every render ran on the CPU), Docker itself, and"
   say "  CUDA_ARCHS other than ${archs} (the Dockerfile's default is ${dockerfile_archs:-80;90})"
 }
@@ -82,9 +83,19 @@ if ! command -v mmdebstrap >/dev/null; then
     cannot "install mmdebstrap (scripts/install-deps.sh check: $(grep -v '^$' /tmp/check-deps.$$ | tail -n 1))"; }
   rm -f /tmp/check-deps.$$
 fi
-if [ -n "${FV_CHECK_MIRROR:-}" ]; then mirror="$FV_CHECK_MIRROR"
-elif [ -r /etc/apt/sources.list.d/debian.sources ]; then mirror=/etc/apt/sources.list.d/debian.sources
-else mirror=http://deb.debian.org/debian; fi
+# The distribution of the two roots: Debian 12 (default), or with FV_CHECK_DISTRO=ubuntu the nvidia/cuda images'
+# own, Ubuntu 24.04 (noble, main and universe; Ubuntu's archive key from the host or, pinned by its SHA-256, from
+# the ubuntu-keyring package of the archive).
+distro="${FV_CHECK_DISTRO:-debian}"
+case "$distro" in
+  debian) suite=bookworm; components=main; distro_name="Debian 12"; keyring_opt=()
+    if [ -n "${FV_CHECK_MIRROR:-}" ]; then mirror="$FV_CHECK_MIRROR"
+    elif [ -r /etc/apt/sources.list.d/debian.sources ]; then mirror=/etc/apt/sources.list.d/debian.sources
+    else mirror=http://deb.debian.org/debian; fi ;;
+  ubuntu) suite=noble; components="main universe"; distro_name="Ubuntu 24.04"; keyring_opt=()
+    mirror="${FV_CHECK_MIRROR:-http://archive.ubuntu.com/ubuntu}" ;;
+  *) echo "check-image: FV_CHECK_DISTRO must be debian or ubuntu" >&2; exit 2 ;;
+esac
 parent="${FV_CHECK_DIR:-/tmp}"
 mkdir -p "$parent"
 avail_kb="$(df -Pk "$parent" | awk 'NR == 2 { print $4 }')"
@@ -132,14 +143,30 @@ done <docker/Dockerfile.dockerignore
 mkdir -p "$W/context"
 tar -C "$repo" "${excludes[@]}" -cf - . | tar -C "$W/context" -xf -
 
-# ---- 2b. two clean Debian roots (in parallel) ---------------------------------------------------------------
+# ---- 2b. two clean roots of the distribution (in parallel) ---------------------------------------------------
 mmdebstrap_root() { # mmdebstrap_root DIR LOG
   timeout 600 mmdebstrap --quiet --variant=apt --aptopt='Acquire::Languages "none"' \
     --dpkgopt=force-unsafe-io --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
-    bookworm "$1" "$mirror" >"$2" 2>&1
+    --components="$components" "${keyring_opt[@]}" "$suite" "$1" "$mirror" >"$2" 2>&1
 }
-step "mmdebstrap: two Debian 12 roots (build, runtime) from $mirror"
+# Ubuntu's archive keyring for mmdebstrap: the host's, else the one in ubuntu-keyring 2023.11.28.1 (noble).
+UBUNTU_KEYRING_DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb
+UBUNTU_KEYRING_SHA256=36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8
+ubuntu_keyring() {
+  local k=/usr/share/keyrings/ubuntu-archive-keyring.gpg
+  if [ ! -r "$k" ]; then
+    curl -fsS --max-time 120 -o "$W/ubuntu-keyring.deb" "$mirror/$UBUNTU_KEYRING_DEB" ||
+      cannot "fetch Ubuntu's archive keyring from $mirror/$UBUNTU_KEYRING_DEB"
+    echo "$UBUNTU_KEYRING_SHA256  $W/ubuntu-keyring.deb" | sha256sum -c --quiet - ||
+      failed "$mirror/$UBUNTU_KEYRING_DEB: not the pinned SHA-256 $UBUNTU_KEYRING_SHA256"
+    dpkg-deb -x "$W/ubuntu-keyring.deb" "$W/ubuntu-keyring"
+    k="$W/ubuntu-keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg"
+  fi
+  keyring_opt=(--keyring="$k")
+}
+if [ "$distro" = ubuntu ]; then ubuntu_keyring; fi
+step "mmdebstrap: two $distro_name roots (build, runtime) from $mirror"
 mmdebstrap_root "$B" "$W/logs/mmdebstrap-build.log" & bg_pids+=($!)
 mmdebstrap_root "$R" "$W/logs/mmdebstrap-runtime.log" & bg_pids+=($!)
 mm_fail=""
@@ -150,8 +177,8 @@ done
 if [ -n "$mm_fail" ]; then
   log="$W/logs/mmdebstrap-$(awk '{print $1}' <<<"$mm_fail").log"
   why="$(grep -E 'Could not resolve|Temporary failure|Failed to fetch|Unable to connect|Could not connect|No route|Connection (refused|timed out)' "$log" | head -n 1)"
-  [ -n "$why" ] && cannot "reach Debian's packages ($mirror) to build the roots: ${why}"
-  cannot "build the Debian roots with mmdebstrap:$mm_fail ($(grep -E '^E:' "$log" | head -n 1 || tail -n 1 "$log"))"
+  [ -n "$why" ] && cannot "reach $distro_name's packages ($mirror) to build the roots: ${why}"
+  cannot "build the $distro_name roots with mmdebstrap:$mm_fail ($(grep -E '^E:' "$log" | head -n 1 || tail -n 1 "$log"))"
 fi
 
 # The nvidia/cuda images' part: the CUDA toolkit (devel) or its libraries (runtime), the dynamic linker told
@@ -203,7 +230,7 @@ while IFS=$'\t' read -r -u 3 no instr args; do
     FROM)
       stage=$((stage + 1)); wd=/; shell=(/bin/sh -c); stage_env=()
       case "$stage" in 0) root="$B" ;; 1) root="$R" ;; *) failed "$where: a third stage; teach check-image.sh" ;; esac
-      step "stage $stage: FROM $args (stood in for: a Debian 12 root + the host's CUDA)" ;;
+      step "stage $stage: FROM $args (stood in for: a $distro_name root + the host's CUDA)" ;;
     ARG)
       [ "$stage" -ge 0 ] || continue # ARGs before FROM only name the base images
       name="${args%%=*}"; value=""
@@ -284,6 +311,6 @@ oks="$(grep -c '"status": "ok"' "$W/work/out/journal.jsonl" 2>/dev/null || true)
 [ "$pngs" = 2 ] && [ "$oks" = 2 ] || failed "--batch of two jobs left $pngs PNGs and ${oks:-0} ok journal lines (want 2 and 2)"
 run_in gallery gallery /work/out
 [ -s "$W/work/out/gallery/index.html" ] || failed "gallery /work/out wrote no gallery/index.html"
-say "OK in $((SECONDS - t_start)) s: the Dockerfile builds (CUDA parts for ${archs}) and its runtime stage runs \
+say "OK in $((SECONDS - t_start)) s on ${distro_name}: the Dockerfile builds (CUDA parts for ${archs}) and its runtime stage runs \
 featvis-cuda as the entry point: ldd complete, --version, a CPU render, --batch of 2 jobs, gallery"
 not_proven
