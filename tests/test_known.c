@@ -19,6 +19,7 @@
 #include "featvis/featvis.h"
 #include "models/known.h"
 #include "models/modelfile.h"
+#include "crutil.h"
 #include "testutil.h"
 #include "tf_writer.h"
 
@@ -57,29 +58,6 @@ static void coreutils_sha256(const char *path, char out[65])
     cr_assert(p);
     cr_assert_eq(fscanf(p, "%64s", out), 1, "sha256sum %s printed nothing", path);
     pclose(p);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    cr_assert(b);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void write_file(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    cr_assert_eq(fwrite(buf, 1, len, f), len);
-    cr_assert_eq(fclose(f), 0);
 }
 
 /* A fresh folder for files that must carry exact names; the caller removes them (cleanup()). */
@@ -123,7 +101,7 @@ static char *capture_end(void)
     dup2(saved_fd, 2);
     close(saved_fd);
     size_t len;
-    char *s = (char *)slurp(cap_path, &len);
+    char *s = (char *)fv_test_slurp(cap_path, &len);
     s[len] = 0;
     unlink(cap_path);
     return s;
@@ -204,7 +182,7 @@ Test(known, a_few_changed_weight_bytes_load_with_one_warning)
     char want[65];
     published_sha256("bvlc_googlenet.caffemodel", want);
     size_t len;
-    uint8_t *b = slurp(shared_caffemodel(), &len);
+    uint8_t *b = fv_test_slurp(shared_caffemodel(), &len);
     size_t at = conv1_data_offset(b, len);
     for (int i = 0; i < 3; i++) b[at + 4 * (size_t)(10 + 997 * i)] ^= 0x01; /* lowest mantissa bits: still finite */
     make_dir();
@@ -212,7 +190,7 @@ Test(known, a_few_changed_weight_bytes_load_with_one_warning)
     const char *names[2] = {"bvlc_googlenet.caffemodel", "my_weights.caffemodel"};
     for (int k = 0; k < 2; k++) {
         const char *path = in_dir(names[k]);
-        write_file(path, b, len);
+        fv_test_write_file(path, b, len);
         char actual[65], *err;
         coreutils_sha256(path, actual);
         cr_assert_str_neq(actual, want);
@@ -234,7 +212,7 @@ Test(known, a_few_changed_weight_bytes_load_with_one_warning)
 Test(known, random_flips_in_the_first_2_percent_warn_whenever_accepted, .timeout = 120)
 {
     size_t len;
-    uint8_t *orig = slurp(shared_caffemodel(), &len), *b = malloc(len);
+    uint8_t *orig = fv_test_slurp(shared_caffemodel(), &len), *b = malloc(len);
     cr_assert(b);
     make_dir();
     const char *path = in_dir("flipped.caffemodel");
@@ -246,7 +224,7 @@ Test(known, random_flips_in_the_first_2_percent_warn_whenever_accepted, .timeout
             size_t pos = (size_t)(fv_rng_uniform(1200 + (uint64_t)t, 2 * (uint64_t)i) * (double)(len / 50));
             b[pos] ^= (uint8_t)(1 + (int)(fv_rng_uniform(1200 + (uint64_t)t, 2 * (uint64_t)i + 1) * 255));
         }
-        write_file(path, b, len);
+        fv_test_write_file(path, b, len);
         fv_model *m = NULL;
         char *err;
         fv_status st = model_load(path, &m, &err);
@@ -325,13 +303,13 @@ Test(known, a_small_model_under_a_known_name_warns)
     char actual[65], *err;
     fv_modelfile *mf = NULL;
     /* under its own name: silent */
-    write_file(in_dir("small.caffemodel"), buf, len);
+    fv_test_write_file(in_dir("small.caffemodel"), buf, len);
     cr_assert_eq(modelfile_load(in_dir("small.caffemodel"), &mf, &err), FV_OK, "%s", fv_last_error());
     cr_assert_str_empty(err, "%s", err);
     free(err), fv_modelfile_free(mf);
     /* renamed bvlc_googlenet.caffemodel */
     const char *path = in_dir("bvlc_googlenet.caffemodel");
-    write_file(path, buf, len);
+    fv_test_write_file(path, buf, len);
     coreutils_sha256(path, actual);
     cr_assert_eq(modelfile_load(path, &mf, &err), FV_OK, "%s", fv_last_error());
     char want[65];
@@ -381,7 +359,7 @@ Test(known, a_nan_or_inf_weight_fails_naming_the_layer_and_index)
     /* weights[2,1,0,2] of a 4x3x3x3 blob is flat index 2*27 + 1*9 + 0*3 + 2 = 65 */
     size_t len;
     uint8_t *buf = small_caffemodel(&len, 65);
-    write_file(in_dir("nan.caffemodel"), buf, len);
+    fv_test_write_file(in_dir("nan.caffemodel"), buf, len);
     free(buf);
     cr_assert_eq(modelfile_load(in_dir("nan.caffemodel"), &mf, &err), FV_ERR_FORMAT, "%s", fv_last_error());
     cr_assert_null(mf);
@@ -402,7 +380,7 @@ Test(known, a_nan_or_inf_weight_fails_naming_the_layer_and_index)
 Test(known, a_nan_in_the_real_caffemodel_fails_the_model_load)
 {
     size_t len;
-    uint8_t *b = slurp(shared_caffemodel(), &len);
+    uint8_t *b = fv_test_slurp(shared_caffemodel(), &len);
     Caffe__NetParameter *net = caffe__net_parameter__unpack(NULL, len, b);
     cr_assert(net && net->n_layers > 0, "the shared caffemodel is V1-encoded");
     free(b);
@@ -416,7 +394,7 @@ Test(known, a_nan_in_the_real_caffemodel_fails_the_model_load)
     caffe__net_parameter__pack(net, b);
     caffe__net_parameter__free_unpacked(net, NULL);
     make_dir();
-    write_file(in_dir("nan.caffemodel"), b, len);
+    fv_test_write_file(in_dir("nan.caffemodel"), b, len);
     free(b);
     fv_model *m = NULL;
     char *err;

@@ -11,6 +11,7 @@
 
 #include "caffe.pb-c.h"
 #include "models/modelfile.h"
+#include "crutil.h"
 #include "testutil.h"
 #include "tf_writer.h"
 
@@ -21,37 +22,14 @@ static const char *caffemodel_path(void)
     return fv_test_weights();
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    cr_assert(b);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static float *read_bin(const char *rel, size_t *count)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/weights/%s", fv_test_shared("models/bvlc_googlenet"), rel);
     size_t len;
-    float *f = (float *)slurp(path, &len); /* raw little-endian float32, as is this host */
+    float *f = (float *)fv_test_slurp(path, &len); /* raw little-endian float32, as is this host */
     *count = len / 4;
     return f;
-}
-
-static void write_file(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    cr_assert_eq(fwrite(buf, 1, len, f), len);
-    cr_assert_eq(fclose(f), 0);
 }
 
 /* A fresh temp file name ending in `suffix`; the file exists (empty) and the caller unlinks it. */
@@ -147,7 +125,7 @@ Test(caffe_v1, googlenet_weights_equal_raw_files)
     require_real_model();
     fv_modelfile *mf = load_ok(caffemodel_path());
     size_t mlen;
-    char *manifest = (char *)slurp(fv_test_shared("models/bvlc_googlenet/MANIFEST.tsv"), &mlen);
+    char *manifest = (char *)fv_test_slurp(fv_test_shared("models/bvlc_googlenet/MANIFEST.tsv"), &mlen);
     manifest[mlen] = '\0';
     int files = 0;
     for (char *save = NULL, *line = strtok_r(manifest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -258,7 +236,7 @@ static uint8_t *reencode_current(const Caffe__NetParameter *v1, size_t *len)
 static Caffe__NetParameter *unpack_real(void)
 {
     size_t len;
-    uint8_t *buf = slurp(caffemodel_path(), &len);
+    uint8_t *buf = fv_test_slurp(caffemodel_path(), &len);
     Caffe__NetParameter *net = caffe__net_parameter__unpack(NULL, len, buf);
     free(buf);
     cr_assert(net && net->n_layers == 142);
@@ -273,7 +251,7 @@ Test(caffe_current, reencoded_googlenet_gives_identical_records)
     uint8_t *buf = reencode_current(v1, &len);
     char path[256];
     temp_path(path, sizeof path, ".caffemodel");
-    write_file(path, buf, len);
+    fv_test_write_file(path, buf, len);
     free(buf);
     fv_modelfile *b = NULL;
     fv_status st = fv_modelfile_load(path, &b);
@@ -506,10 +484,10 @@ Test(errors, truncated_caffemodel)
 {
     require_real_model();
     size_t len;
-    uint8_t *buf = slurp(caffemodel_path(), &len);
+    uint8_t *buf = fv_test_slurp(caffemodel_path(), &len);
     char path[256];
     temp_path(path, sizeof path, ".caffemodel");
-    write_file(path, buf, 1000000);
+    fv_test_write_file(path, buf, 1000000);
     free(buf);
     cr_assert_eq(load_err(path, 1), FV_ERR_FORMAT, "%s", fv_last_error());
     cr_assert(strstr(fv_last_error(), "truncated"), "%s", fv_last_error());
@@ -524,9 +502,9 @@ Test(errors, garbage_and_empty_files)
     for (int k = 0; k < 3; k++) {
         char path[256];
         temp_path(path, sizeof path, suffixes[k]);
-        write_file(path, junk, sizeof junk);
+        fv_test_write_file(path, junk, sizeof junk);
         cr_assert_eq(load_err(path, 0), FV_ERR_FORMAT, "%s", fv_last_error());
-        write_file(path, junk, 0);
+        fv_test_write_file(path, junk, 0);
         cr_assert_eq(load_err(path, 1), FV_ERR_FORMAT, "%s", fv_last_error());
         cr_assert(strstr(fv_last_error(), "not a Caffe NetParameter or TensorFlow GraphDef"), "%s", fv_last_error());
     }
@@ -554,7 +532,7 @@ static fv_status load_modified(void (*edit)(Caffe__V1LayerParameter *), const ch
     caffe__net_parameter__free_unpacked(net, NULL); /* edits only shrank counts: freeing stays valid */
     char path[256];
     temp_path(path, sizeof path, ".caffemodel");
-    write_file(path, buf, len);
+    fv_test_write_file(path, buf, len);
     free(buf);
     return load_err(path, 1);
 }
@@ -717,7 +695,7 @@ Test(limits, graphdef_fill_const)
     cr_assert_eq(fv_tfw_write(w, path), 0);
     fv_tfw_free(w);
     size_t len;
-    uint8_t *buf = slurp(path, &len);
+    uint8_t *buf = fv_test_slurp(path, &len);
     unlink(path);
     cr_assert_lt(len, 200);
     expect_refused(fv_tf_load, path, buf, len, FV_ERR_FORMAT,

@@ -7,26 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradcheck.h"
 #include "backend/ops.h"
-
-/* Finite-difference tolerances. The forward runs in float, so L = sum r*y carries rounding of order
- * ny * 2^-24 * max|r y| at worst (far less in practice, and entries of y that do not depend on x_i
- * cancel exactly); with ny <= ~2000, |y| <= ~5 and a step of 2*eps = 2e-2 that is <= ~3e-3 and
- * typically ~1e-5, hence ATOL. The truncation error of a central difference is eps^2/6 |f'''|, zero for
- * the linear ops and ~1e-5 relative for LRN / softmax, well inside RTOL. */
-#define GC_EPS 1e-2
-#define GC_ATOL 2e-3
-#define GC_RTOL 1e-2
+#include "crutil.h"
 
 static const float GUARD = -12345.0f;
-
-static float *falloc(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    cr_assert(p != NULL, "out of memory");
-    return p;
-}
 
 static size_t numel(fv_tensor t) { return (size_t)t.n * t.c * t.h * t.w; }
 
@@ -59,16 +43,6 @@ static void assert_close(const float *got, const float *want, size_t n, double a
 {
     fv_tensor g = fv_tensor_make((float *)got, 1, 1, 1, (int)n), w = fv_tensor_make((float *)want, 1, 1, 1, (int)n);
     assert_views_close(g, w, atol, rtol, what);
-}
-
-static void assert_gradcheck(fv_gc_fwd_fn f, fv_gc_bwd_fn b, void *ctx, float *x, size_t nx, size_t ny, uint64_t seed,
-                             const char *what)
-{
-    fv_gc_opts o = {GC_EPS, GC_ATOL, GC_RTOL, seed, 1};
-    fv_gc_report r = fv_gradcheck(f, b, ctx, x, nx, ny, &o);
-    char msg[256];
-    fv_gc_describe(&r, msg, sizeof msg);
-    cr_assert(r.ok, "gradcheck %s: %s", what, msg);
 }
 
 /* A view of channels [pre, pre+c) inside a buffer of pre+c+post channels filled with GUARD, so an op

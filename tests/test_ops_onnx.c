@@ -9,38 +9,17 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "gradcheck.h"
+#include "crutil.h"
 #include "net/plan.h"
 #include "net/receptive.h"
 #include "testutil.h"
 #include "tiny_onnx_net.h"
-
-#define GC_EPS 1e-2
-#define GC_ATOL 2e-3
-#define GC_RTOL 1e-2
-
-static float *falloc(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    cr_assert(p != NULL, "out of memory");
-    return p;
-}
 
 static void assert_near(const float *got, const float *want, size_t n, double tol, const char *what)
 {
     for (size_t i = 0; i < n; i++)
         cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s: element %zu is %.8g, want %.8g", what, i, got[i],
                   want[i]);
-}
-
-static void assert_gc(fv_gc_fwd_fn f, fv_gc_bwd_fn b, void *ctx, float *x, size_t nx, size_t ny, uint64_t seed,
-                      const char *what)
-{
-    fv_gc_opts o = {GC_EPS, GC_ATOL, GC_RTOL, seed, 1};
-    fv_gc_report r = fv_gradcheck(f, b, ctx, x, nx, ny, &o);
-    char msg[256];
-    fv_gc_describe(&r, msg, sizeof msg);
-    cr_assert(r.ok, "gradcheck %s: %s", what, msg);
 }
 
 /* Seeded values in [lo, hi), each moved 0.05 away from any kink closer than 0.03 (finite differences
@@ -137,7 +116,7 @@ Test(act, gradcheck_every_kind)
         act_ctx a = {d[k], 2, 3, 4, 5};
         float x[120];
         fill_off_kinks(700 + k, x, 120, -5, 5, kinks[k], 2);
-        assert_gc(act_gc_fwd, act_gc_bwd, &a, x, 120, 120, 710 + k, "act");
+        assert_gradcheck(act_gc_fwd, act_gc_bwd, &a, x, 120, 120, 710 + k, "act");
     }
 }
 
@@ -218,7 +197,7 @@ Test(binary, gradcheck_both_inputs_every_broadcast)
             fv_gc_fill_uniform(800 + s, x, na + nb, -2, 2);
             char what[64];
             snprintf(what, sizeof what, "%s with b (%d,%d,%d)", k ? "mul" : "add", c.bc, c.bh, c.bw);
-            assert_gc(bin_gc_fwd, bin_gc_bwd, &c, x, na + nb, na, 810 + s, what);
+            assert_gradcheck(bin_gc_fwd, bin_gc_bwd, &c, x, na + nb, na, 810 + s, what);
             free(x);
         }
 }
@@ -329,7 +308,7 @@ Test(affine_pad_copy, gradcheck)
         float x[120];
         fv_gc_fill_uniform(900 + k, x, 120, -2, 2);
         fv_tensor out = pc_out(&p, NULL);
-        assert_gc(pc_fwd, pc_bwd, &p, x, 120, (size_t)out.n * out.c * out.h * out.w, 910 + k, names[k]);
+        assert_gradcheck(pc_fwd, pc_bwd, &p, x, 120, (size_t)out.n * out.c * out.h * out.w, 910 + k, names[k]);
     }
 }
 
@@ -448,7 +427,7 @@ Test(conv_groups, backward_gradcheck)
         g.wt = wt;
         fv_gc_fill_uniform(1300 + i, x, nx, -1, 1);
         fv_gc_fill_uniform(1400 + i, wt, nw, -1, 1);
-        assert_gc(conv_gc_fwd, conv_gc_bwd, &g, x, nx, ny, 1500 + i, c->name);
+        assert_gradcheck(conv_gc_fwd, conv_gc_bwd, &g, x, nx, ny, 1500 + i, c->name);
         free(x), free(wt), free(g.work);
     }
 }
@@ -515,7 +494,7 @@ Test(pool_count_pad, gradcheck)
         float x[2 * 3 * 7 * 6];
         p.y = falloc(ny);
         fv_gc_fill_uniform(1600 + k, x, sizeof x / sizeof *x, -1, 1);
-        assert_gc(pool_gc_fwd, pool_gc_bwd, &p, x, sizeof x / sizeof *x, ny, 1610 + k, "avg pool count_pad");
+        assert_gradcheck(pool_gc_fwd, pool_gc_bwd, &p, x, sizeof x / sizeof *x, ny, 1610 + k, "avg pool count_pad");
         free(p.y);
     }
 }
@@ -635,7 +614,7 @@ Test(plan_onnx, residual_and_squeeze_excitation_gradcheck)
     float x[2 * 3 * 64];
     fv_gc_fill_uniform(2100, x, sizeof x / sizeof *x, -1, 1);
     plan_gc g = {&t, p};
-    assert_gc(plan_gc_fwd, plan_gc_bwd, &g, x, sizeof x / sizeof *x, 2 * 90, 2101, "tiny ONNX-style net");
+    assert_gradcheck(plan_gc_fwd, plan_gc_bwd, &g, x, sizeof x / sizeof *x, 2 * 90, 2101, "tiny ONNX-style net");
     fv_plan_free(p);
     fv_net_free(&t.net);
 }
