@@ -31,6 +31,9 @@ const fv_model *fuzz_model(void);
  * fv_model_load does with a user's file (fuzz_caffe.c, fuzz_graphdef.c). */
 struct fv_modelfile;
 void fuzz_build_net(const struct fv_modelfile *mf, fv_model_kind kind);
+/* An image reader's result (st, *img) checked: an accepted image is not empty and its pixels lie in [0, 1], a
+ * refused one left empty; then freed. */
+void fuzz_check_image(fv_status st, fv_image *img);
 /* A built network (any loader's) checked, sized at two input sizes, and freed. */
 struct fv_net;
 void fuzz_size_net(struct fv_net *net, int nclasses);

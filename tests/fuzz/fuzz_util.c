@@ -80,3 +80,16 @@ void fuzz_size_net(fv_net *net, int nclasses)
     free(ws);
     fv_net_free(net);
 }
+
+void fuzz_check_image(fv_status st, fv_image *img)
+{
+    if (st == FV_OK) {
+        FUZZ_CHECK(img->w > 0 && img->h > 0 && img->rgb, "accepted an image of %dx%d", img->w, img->h);
+        size_t n = (size_t)3 * img->w * img->h;
+        for (size_t i = 0; i < n; i++)
+            FUZZ_CHECK(img->rgb[i] >= 0.0f && img->rgb[i] <= 1.0f, "pixel value %g outside [0, 1]", img->rgb[i]);
+    } else {
+        FUZZ_CHECK(!img->rgb && !img->w && !img->h, "a failed read returned an image");
+    }
+    fv_image_free(img);
+}
