@@ -15,15 +15,15 @@
 typedef struct parser {
     const fv_net *net;
     const char *text, *s;
-    int *hs, *ws; /* the shapes at h x w of what a term's layer is computed from (layer_shape) */
-    int h, w;
+    int *hs, *ws; /* the shapes at h x w: of the whole net when every layer fits (all_fit), else per term */
+    int h, w, all_fit;
 } parser;
 
 /* The shape of layer t at the image size: only the nodes t is computed from must fit that size (a layer before a
  * classifier fixed to one input size is a target at any size). */
 static fv_status layer_shape(parser *p, int t, int *lh, int *lw)
 {
-    FV_TRY(fv_net_shapes_for(p->net, p->h, p->w, &t, 1, p->hs, p->ws));
+    if (!p->all_fit) FV_TRY(fv_net_shapes_for(p->net, p->h, p->w, &t, 1, p->hs, p->ws));
     *lh = p->hs[t];
     *lw = p->ws[t];
     return FV_OK;
@@ -219,7 +219,7 @@ fv_status fv_objective_parse(const fv_net *net, const char *text, int h, int w, 
         return fv_fail(FV_ERR_NOMEM, "objective: out of memory");
     }
     fv_status st = FV_OK;
-    parser p = {net, text, text, hs, ws, h, w};
+    parser p = {net, text, text, hs, ws, h, w, fv_net_shapes(net, h, w, hs, ws) == FV_OK};
     size_t len = 0;
     for (int first = 1; st == FV_OK; first = 0) {
         skip_ws(&p);
